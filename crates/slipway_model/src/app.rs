@@ -1,0 +1,210 @@
+//! The application, its services and its backing resources.
+
+use crate::BuildPlan;
+use schemars::JsonSchema;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Where a model item came from: a file position and, for level-10 input, an item id.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, JsonSchema)]
+pub struct Trace {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub item: Option<String>,
+}
+
+impl Trace {
+    #[must_use]
+    pub fn location(&self) -> String {
+        format!("{}:{}:{}", self.file, self.line, self.column)
+    }
+}
+
+/// A value that may differ per environment: one default and per-environment overrides.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct PerEnv<T> {
+    pub default: Option<T>,
+    pub by_env: BTreeMap<String, T>,
+}
+
+impl<T> Default for PerEnv<T> {
+    fn default() -> Self {
+        Self { default: None, by_env: BTreeMap::new() }
+    }
+}
+
+impl<T> PerEnv<T> {
+    #[must_use]
+    pub fn all(value: T) -> Self {
+        Self { default: Some(value), by_env: BTreeMap::new() }
+    }
+
+    /// The value for `env`, falling back to the default.
+    #[must_use]
+    pub fn get(&self, env: &str) -> Option<&T> {
+        self.by_env.get(env).or(self.default.as_ref())
+    }
+}
+
+/// CPU and memory in Kubernetes units (`500m`, `512Mi`), validated by the importer.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, JsonSchema)]
+pub struct Limits {
+    pub cpu: Option<String>,
+    pub memory: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Health {
+    /// An HTTP GET on the service's port that must answer below 400.
+    Http { path: String },
+    /// A command run inside the container; exit 0 means healthy.
+    Command { command: Vec<String> },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct Ingress {
+    pub host: String,
+    pub path: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ServiceSource {
+    /// Built from source at `path` (relative to the spec's folder).
+    Build { path: String, plan: Option<BuildPlan> },
+    /// A prebuilt image.
+    Image { image: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct Service {
+    pub name: String,
+    pub source: ServiceSource,
+    pub port: Option<u16>,
+    /// The port published on the host (127.0.0.1); defaults to `port`.
+    pub host_port: Option<u16>,
+    pub health: Option<Health>,
+    pub env: BTreeMap<String, String>,
+    /// Secret names only; values never enter the model.
+    pub secrets: Vec<String>,
+    pub depends_on: Vec<String>,
+    pub replicas: PerEnv<u32>,
+    pub resources: PerEnv<Limits>,
+    pub ingress: Option<Ingress>,
+    /// Overrides the detected start command.
+    pub command: Option<Vec<String>>,
+    pub trace: Trace,
+}
+
+impl Service {
+    #[must_use]
+    pub fn id(&self) -> String {
+        format!("service.{}", self.name)
+    }
+
+    #[must_use]
+    pub fn plan(&self) -> Option<&BuildPlan> {
+        match &self.source {
+            ServiceSource::Build { plan, .. } => plan.as_ref(),
+            ServiceSource::Image { .. } => None,
+        }
+    }
+
+    /// The port inside the container: the spec's, else the detected one.
+    #[must_use]
+    pub fn container_port(&self) -> Option<u16> {
+        self.port.or_else(|| self.plan().and_then(|p| p.port))
+    }
+
+    /// The health check: the spec's, else an HTTP check on the detected path.
+    #[must_use]
+    pub fn effective_health(&self) -> Option<Health> {
+        self.health.clone().or_else(|| {
+            self.plan()
+                .and_then(|p| p.health_path.clone())
+                .map(|path| Health::Http { path })
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ResourceKind {
+    Postgres,
+    Redis,
+    Nats,
+}
+
+impl ResourceKind {
+    pub const ALL: [ResourceKind; 3] = [ResourceKind::Postgres, ResourceKind::Redis, ResourceKind::Nats];
+
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResourceKind::Postgres => "postgres",
+            ResourceKind::Redis => "redis",
+            ResourceKind::Nats => "nats",
+        }
+    }
+
+    #[must_use]
+    pub fn default_version(self) -> &'static str {
+        match self {
+            ResourceKind::Postgres => "16",
+            ResourceKind::Redis => "7",
+            ResourceKind::Nats => "2.10",
+        }
+    }
+
+    #[must_use]
+    pub fn port(self) -> u16 {
+        match self {
+            ResourceKind::Postgres => 5432,
+            ResourceKind::Redis => 6379,
+            ResourceKind::Nats => 4222,
+        }
+    }
+}
+
+/// A backing resource (database, cache, message bus).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct Resource {
+    pub name: String,
+    pub kind: ResourceKind,
+    pub version: String,
+    pub trace: Trace,
+}
+
+impl Resource {
+    #[must_use]
+    pub fn id(&self) -> String {
+        format!("resource.{}", self.name)
+    }
+}
+
+/// The whole application.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, JsonSchema)]
+pub struct App {
+    pub name: String,
+    pub environments: Vec<String>,
+    pub services: BTreeMap<String, Service>,
+    pub resources: BTreeMap<String, Resource>,
+    pub targets: Vec<String>,
+    /// Registry mirror map: image reference as written -> reference to use.
+    pub images: BTreeMap<String, String>,
+    /// Every base image must resolve to a `@sha256:` digest.
+    pub pin_digests: bool,
+    pub policy: Option<String>,
+    pub trace: Trace,
+}
+
+impl App {
+    /// An image reference after the mirror map.
+    #[must_use]
+    pub fn image(&self, reference: &str) -> String {
+        self.images.get(reference).cloned().unwrap_or_else(|| reference.to_string())
+    }
+}

