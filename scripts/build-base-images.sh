@@ -12,7 +12,8 @@
 #   (no argument: all of them, in that order)
 #
 # Environment:
-#   FORCE=1        rebuild images that already exist (default: skip them)
+#   FORCE=1        rebuild images that already exist, without build cache
+#                  (default: skip existing images)
 #   DEBIAN_MIRROR  apt mirror for debootstrap and for the images' sources
 #                  (default: the first Debian mirror in /etc/apt/sources.list*,
 #                  else http://deb.debian.org/debian)
@@ -44,6 +45,15 @@ log() { printf '==> %s\n' "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 image_exists() { "$DOCKER" image inspect "$1" >/dev/null 2>&1; }
+image_id() { "$DOCKER" image inspect -f '{{.Id}}' "$1" 2>/dev/null || true; }
+
+# After a rebuild, drop the image the tag used to point at, if nothing uses it.
+remove_if_replaced() {
+  local old="$1" image="$2"
+  if [ -n "$old" ] && [ "$old" != "$(image_id "$image")" ]; then
+    "$DOCKER" image rm "$old" >/dev/null 2>&1 || true
+  fi
+}
 
 # The first Debian (non-security) mirror configured on this host.
 detect_mirror() {
@@ -64,7 +74,8 @@ build_debian() {
   else
     [ -r "$HOST_CA_BUNDLE" ] || die "$HOST_CA_BUNDLE not found"
     command -v debootstrap >/dev/null || die "debootstrap is not installed"
-    local mirror rootfs security
+    local mirror rootfs security old
+    old="$(image_id "$DEBIAN_IMAGE")"
     mirror="${DEBIAN_MIRROR:-$(detect_mirror)}"
     mirror="${mirror%/}"
     security="${mirror%/debian}/debian-security"
@@ -159,21 +170,26 @@ SLIM
     trap - EXIT
   fi
   "$DOCKER" tag "$DEBIAN_IMAGE" slipway-local/debian:bookworm-slim
+  [ -z "${old:-}" ] || remove_if_replaced "$old" "$DEBIAN_IMAGE"
 }
 
 build_derived() {
-  local name="$1" image="${IMAGE[$1]}"
+  local name="$1" image="${IMAGE[$1]}" old
   if image_exists "$image" && [ "$FORCE" != 1 ]; then
     log "$image exists, skipping (FORCE=1 to rebuild)"
     return
   fi
   image_exists "$DEBIAN_IMAGE" || die "$DEBIAN_IMAGE missing: build 'debian' first"
+  old="$(image_id "$image")"
   log "docker build $image"
   # No '# syntax=' line in these Dockerfiles: that would pull a frontend image.
-  DOCKER_BUILDKIT=1 "$DOCKER" build --progress=plain -t "$image" \
+  local cache_opt=()
+  [ "$FORCE" != 1 ] || cache_opt=(--no-cache)
+  DOCKER_BUILDKIT=1 "$DOCKER" build --progress=plain "${cache_opt[@]}" -t "$image" \
     "$CONTEXT_DIR/$name" >"/var/tmp/slipway-build-$name.log" 2>&1 \
     || { tail -n 40 "/var/tmp/slipway-build-$name.log" >&2; die "building $image failed (log: /var/tmp/slipway-build-$name.log)"; }
   rm -f "/var/tmp/slipway-build-$name.log"
+  remove_if_replaced "$old" "$image"
 }
 
 main() {

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Prepare a fresh Debian 12 (bookworm) machine for slipway's integration tests.
 #
-# Installs Docker (Debian's docker.io + docker-compose v1), debootstrap,
-# shellcheck, hadolint and yamllint, makes sure dockerd is running, then builds
+# Installs Docker (Debian's docker.io + docker-compose v1), debootstrap, the
+# linters (ShellCheck, hadolint, yamllint), makes sure dockerd is running, then builds
 # the local base images (scripts/build-base-images.sh). Idempotent: safe to
 # run again; every step is skipped when already done.
 #
@@ -37,8 +37,13 @@ for p in "${packages[@]}"; do
 done
 if [ "${#missing[@]}" -gt 0 ]; then
   log "apt-get install ${missing[*]}"
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  apt_log="$(mktemp /var/tmp/slipway-apt.XXXXXX.log)"
+  if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}"; } \
+    >"$apt_log" 2>&1; then
+    tail -n 30 "$apt_log" >&2
+    die "apt-get failed (log: $apt_log)"
+  fi
+  rm -f "$apt_log"
 else
   log "Debian packages already installed"
 fi

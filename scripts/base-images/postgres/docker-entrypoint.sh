@@ -86,7 +86,7 @@ docker_temp_server_stop() {
 }
 
 psql_cmd() {
-  PGPASSWORD= psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --no-password --no-psqlrc "$@"
+  PGPASSWORD='' psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --no-password --no-psqlrc "$@"
 }
 
 docker_setup_db() {

@@ -1,0 +1,115 @@
+//! The `slipway` binary: argument parsing, output formats and exit codes. The work
+//! itself is in `slipway_engine`. Data goes to stdout; diagnostics and logs to stderr.
+//! Exit codes: 0 ok, 2 input or usage error.
+
+mod commands;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "slipway", version, about = "Turns a description of an application into infrastructure: Dockerfiles, Compose, scripts, with a traceability manifest.")]
+struct Cli {
+    /// Color in human output.
+    #[arg(long, value_enum, default_value_t = Color::Auto, global = true)]
+    color: Color,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum Format {
+    Human,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Detect the services under DIR and write a starter slipway.yaml.
+    Init {
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Overwrite an existing slipway.yaml.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Show what slipway detects in DIR: language, package manager, version, start
+    /// command, port and health path, and which of them were guessed.
+    Detect {
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+    /// Generate the infrastructure described by SPEC.
+    Generate {
+        /// The spec file.
+        #[arg(default_value = "slipway.yaml")]
+        spec: PathBuf,
+        /// Output folder (default: infrastructure/ next to the spec).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// The environment scripts default to; must be declared in the spec.
+        #[arg(long = "env")]
+        environment: Option<String>,
+        /// Use image TO wherever FROM is referenced (registry mirror); repeatable.
+        #[arg(long = "image-map", value_name = "FROM=TO", value_parser = parse_image_map)]
+        image_map: Vec<(String, String)>,
+        /// Folder of template overrides (same relative names as the built-in ones).
+        #[arg(long)]
+        templates: Option<PathBuf>,
+        /// Print a unified diff of what would change; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Overwrite files edited by hand since the last generation.
+        #[arg(long)]
+        force: bool,
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+    /// Print the JSON Schema of slipway.yaml.
+    Schema,
+}
+
+fn parse_image_map(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((from, to)) if !from.trim().is_empty() && !to.trim().is_empty() => Ok((from.trim().to_string(), to.trim().to_string())),
+        _ => Err(format!("`{s}` is not FROM=TO (for example python:3.12-slim-bookworm=mirror.local/python:3.12-slim-bookworm)")),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let color = match cli.color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => std::env::var_os("NO_COLOR").is_none() && std::io::IsTerminal::is_terminal(&std::io::stderr()),
+    };
+    let result = match cli.command {
+        Command::Init { dir, force } => commands::init(&dir, force),
+        Command::Detect { dir, format } => commands::detect(&dir, format == Format::Json),
+        Command::Generate { spec, out, environment, image_map, templates, dry_run, force, format } => {
+            let opts = slipway_engine::GenerateOptions { spec, out, environment, image_map, templates, dry_run, force };
+            commands::generate(&opts, format == Format::Json, color)
+        }
+        Command::Schema => {
+            print!("{}", slipway_import::spec::spec_schema());
+            Ok(0)
+        }
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

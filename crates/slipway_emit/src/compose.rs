@@ -1,0 +1,301 @@
+//! Docker Compose: `compose/docker-compose.yaml` (the base every environment shares),
+//! `docker-compose.dev.yaml` and `docker-compose.prod.yaml` overrides, `.env.example`
+//! and a `.gitignore` that keeps secret files out of git. Valid for compose v2 and v1.
+
+use crate::docker::healthcheck_argv;
+use crate::naming::{compose_cpus, compose_memory, env_prefix, resource_secret, secret_file};
+use crate::{images, validate, EmitRequest, Emitted, Templates};
+use serde::Serialize;
+use slipway_model::{App, Limits, Resource, ResourceKind, Service, ServiceSource};
+
+#[derive(Serialize)]
+struct Build {
+    context: String,
+    dockerfile: String,
+}
+
+#[derive(Serialize)]
+struct Health {
+    test: Vec<String>,
+    interval: &'static str,
+    timeout: &'static str,
+    retries: u32,
+    start_period: &'static str,
+}
+
+#[derive(Serialize)]
+pub(crate) struct Entry {
+    name: String,
+    pub(crate) id: String,
+    /// `service` (built or prebuilt) or the resource type.
+    kind: String,
+    image: String,
+    build: Option<Build>,
+    command: Option<Vec<String>>,
+    environment: Vec<(String, String)>,
+    secrets: Vec<String>,
+    volumes: Vec<String>,
+    healthcheck: Option<Health>,
+    depends_on: Vec<(String, &'static str)>,
+    /// Application containers: all capabilities dropped, no privilege escalation.
+    hardened: bool,
+    dev_ports: Vec<String>,
+    dev_volumes: Vec<String>,
+    prod_ports: Vec<String>,
+    replicas: u32,
+    cpus: String,
+    memory: String,
+    read_only: bool,
+}
+
+#[derive(Serialize)]
+struct SecretFile {
+    name: String,
+    file: String,
+    /// Created by `scripts/start.sh` with a random value (resource passwords), or
+    /// provided by the user (secrets the spec names).
+    generated: bool,
+}
+
+#[derive(Serialize)]
+pub(crate) struct ComposeView<'a> {
+    app: &'a str,
+    source: &'a str,
+    pub(crate) entries: Vec<Entry>,
+    secrets: Vec<SecretFile>,
+    volumes: Vec<String>,
+    dev_env: String,
+    prod_env: String,
+    environment: String,
+}
+
+fn health(test: Vec<String>, slow: bool) -> Health {
+    let mut t = vec!["CMD".to_string()];
+    t.extend(test);
+    Health { test: t, interval: "10s", timeout: "5s", retries: if slow { 10 } else { 5 }, start_period: if slow { "60s" } else { "20s" } }
+}
+
+fn env_named(app: &App, wanted: &str, fallback_last: bool) -> String {
+    if app.environments.iter().any(|e| e == wanted) {
+        return wanted.to_string();
+    }
+    let pick = if fallback_last { app.environments.last() } else { app.environments.first() };
+    pick.cloned().unwrap_or_else(|| wanted.to_string())
+}
+
+/// Connection settings a service gets for each thing it depends on.
+fn connection_env(app: &App, svc: &Service, env: &mut Vec<(String, String)>, secrets: &mut Vec<String>) {
+    for dep in &svc.depends_on {
+        let p = env_prefix(dep);
+        if let Some(r) = app.resources.get(dep) {
+            let port = r.kind.port();
+            match r.kind {
+                ResourceKind::Postgres => {
+                    env.push((format!("{p}_HOST"), dep.clone()));
+                    env.push((format!("{p}_PORT"), port.to_string()));
+                    env.push((format!("{p}_NAME"), app.name.clone()));
+                    env.push((format!("{p}_USER"), app.name.clone()));
+                    env.push((format!("{p}_PASSWORD_FILE"), format!("/run/secrets/{}", resource_secret(dep))));
+                    secrets.push(resource_secret(dep));
+                }
+                ResourceKind::Redis => {
+                    env.push((format!("{p}_HOST"), dep.clone()));
+                    env.push((format!("{p}_PORT"), port.to_string()));
+                    env.push((format!("{p}_URL"), format!("redis://{dep}:{port}/0")));
+                }
+                ResourceKind::Nats => env.push((format!("{p}_URL"), format!("nats://{dep}:{port}"))),
+            }
+        } else if let Some(port) = app.services.get(dep).and_then(Service::container_port) {
+            env.push((format!("{p}_URL"), format!("http://{dep}:{port}")));
+        }
+    }
+}
+
+fn service_entry(app: &App, req: &EmitRequest, svc: &Service, dev: &str, prod: &str) -> Entry {
+    let plan = svc.plan();
+    let mut environment: Vec<(String, String)> = Vec::new();
+    let mut secrets = Vec::new();
+    if let Some(port) = svc.container_port() {
+        environment.push(("PORT".into(), port.to_string()));
+    }
+    connection_env(app, svc, &mut environment, &mut secrets);
+    for s in &svc.secrets {
+        environment.push((format!("{s}_FILE"), format!("/run/secrets/{}", secret_file(s))));
+        secrets.push(secret_file(s));
+    }
+    environment.extend(svc.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+    environment.sort();
+    environment.dedup_by(|a, b| a.0 == b.0);
+    secrets.sort();
+    secrets.dedup();
+    let (image, build) = match &svc.source {
+        ServiceSource::Build { .. } => {
+            let layout = req.layout.get(&svc.name).cloned().unwrap_or_default();
+            (
+                format!("{}/{}:${{IMAGE_TAG:-local}}", app.name, svc.name),
+                Some(Build { context: layout.context, dockerfile: layout.dockerfile }),
+            )
+        }
+        ServiceSource::Image { image } => (app.image(image), None),
+    };
+    let depends_on = svc
+        .depends_on
+        .iter()
+        .map(|d| {
+            let healthy = app.resources.contains_key(d) || app.services.get(d).is_some_and(|s| healthcheck_argv(s, s.plan().map(|p| p.language)).is_some());
+            (d.clone(), if healthy { "service_healthy" } else { "service_started" })
+        })
+        .collect();
+    let publish = |env: &str| -> Vec<String> {
+        let (Some(port), Some(first)) = (svc.container_port(), svc.host_port.or(svc.container_port())) else { return Vec::new() };
+        let n = svc.replicas.get(env).copied().unwrap_or(1).max(1);
+        let host = if n > 1 { format!("{first}-{}", u32::from(first) + n - 1) } else { first.to_string() };
+        vec![format!("127.0.0.1:{host}:{port}")]
+    };
+    let workdir = if plan.is_some_and(|p| matches!(p.language, slipway_model::Language::Python | slipway_model::Language::Node)) { "/app" } else { "/src" };
+    let mut dev_volumes = Vec::new();
+    if let Some(b) = &build {
+        dev_volumes.push(format!("{}:{workdir}", b.context));
+        if plan.is_some_and(|p| p.language == slipway_model::Language::Node) {
+            dev_volumes.push("/app/node_modules".into());
+        }
+    }
+    let limits = svc.resources.get(prod).cloned().unwrap_or_default();
+    Entry {
+        name: svc.name.clone(),
+        id: svc.id(),
+        kind: "service".into(),
+        image,
+        build,
+        command: svc.command.clone().filter(|_| plan.is_none()),
+        environment,
+        secrets,
+        volumes: Vec::new(),
+        healthcheck: healthcheck_argv(svc, plan.map(|p| p.language)).map(|t| health(t, plan.is_some_and(|p| p.language == slipway_model::Language::Java))),
+        depends_on,
+        hardened: true,
+        dev_ports: publish(dev),
+        dev_volumes,
+        prod_ports: publish(prod),
+        replicas: svc.replicas.get(prod).copied().unwrap_or(1),
+        cpus: compose_cpus(limits.cpu.as_deref().unwrap_or("500m")),
+        memory: compose_memory(limits.memory.as_deref().unwrap_or("512Mi")),
+        read_only: true,
+    }
+}
+
+fn resource_entry(app: &App, r: &Resource, problems: &mut Vec<slipway_diagnostics::Diagnostic>) -> Entry {
+    let image = images::resolve(app, &images::resource_image(r), &format!("resource `{}`", r.name), problems);
+    let volume = format!("{}-data", r.name);
+    let s = |x: &str| x.to_string();
+    let (environment, secrets, command, mount, test, limits) = match r.kind {
+        ResourceKind::Postgres => (
+            vec![
+                (s("POSTGRES_DB"), app.name.clone()),
+                (s("POSTGRES_PASSWORD_FILE"), format!("/run/secrets/{}", resource_secret(&r.name))),
+                (s("POSTGRES_USER"), app.name.clone()),
+            ],
+            vec![resource_secret(&r.name)],
+            None,
+            "/var/lib/postgresql/data",
+            vec![s("pg_isready"), s("-h"), s("127.0.0.1"), s("-U"), app.name.clone(), s("-d"), app.name.clone()],
+            Limits { cpu: Some(s("1")), memory: Some(s("1Gi")) },
+        ),
+        ResourceKind::Redis => (
+            Vec::new(),
+            Vec::new(),
+            Some(vec![s("redis-server"), s("--appendonly"), s("yes")]),
+            "/data",
+            vec![s("redis-cli"), s("ping")],
+            Limits { cpu: Some(s("500m")), memory: Some(s("256Mi")) },
+        ),
+        ResourceKind::Nats => (
+            Vec::new(),
+            Vec::new(),
+            Some(vec![s("--jetstream"), s("--store_dir"), s("/data"), s("--http_port"), s("8222")]),
+            "/data",
+            vec![s("wget"), s("-q"), s("-O"), s("/dev/null"), s("http://127.0.0.1:8222/healthz")],
+            Limits { cpu: Some(s("500m")), memory: Some(s("256Mi")) },
+        ),
+    };
+    Entry {
+        name: r.name.clone(),
+        id: r.id(),
+        kind: r.kind.as_str().into(),
+        image,
+        build: None,
+        command,
+        environment,
+        secrets,
+        volumes: vec![format!("{volume}:{mount}")],
+        healthcheck: Some(health(test, false)),
+        depends_on: Vec::new(),
+        hardened: false,
+        dev_ports: Vec::new(),
+        dev_volumes: Vec::new(),
+        prod_ports: Vec::new(),
+        replicas: 1,
+        cpus: compose_cpus(limits.cpu.as_deref().unwrap_or("1")),
+        memory: compose_memory(limits.memory.as_deref().unwrap_or("1Gi")),
+        read_only: false,
+    }
+}
+
+/// The view every compose-family template renders (compose files and scripts).
+pub(crate) fn view<'a>(app: &'a App, req: &'a EmitRequest, out: &mut Emitted) -> ComposeView<'a> {
+    let dev = env_named(app, "dev", false);
+    let prod = env_named(app, "prod", true);
+    let mut problems = Vec::new();
+    let mut entries: Vec<Entry> = app.services.values().map(|s| service_entry(app, req, s, &dev, &prod)).collect();
+    entries.extend(app.resources.values().map(|r| resource_entry(app, r, &mut problems)));
+    entries.sort_by(|a, b| a.name.cmp(&b.name));
+    for p in problems {
+        out.diagnostics.push(p);
+    }
+    let mut secrets: Vec<SecretFile> = entries
+        .iter()
+        .flat_map(|e| e.secrets.iter())
+        .map(|name| SecretFile {
+            name: name.clone(),
+            file: format!("./secrets/{name}"),
+            generated: app.resources.keys().any(|r| resource_secret(r) == *name),
+        })
+        .collect();
+    secrets.sort_by(|a, b| a.name.cmp(&b.name));
+    secrets.dedup_by(|a, b| a.name == b.name);
+    let volumes = entries.iter().flat_map(|e| e.volumes.iter()).filter_map(|v| v.split(':').next().map(ToString::to_string)).collect();
+    ComposeView {
+        app: &app.name,
+        source: &req.source,
+        entries,
+        secrets,
+        volumes,
+        environment: req.environment.clone().unwrap_or_else(|| dev.clone()),
+        dev_env: dev,
+        prod_env: prod,
+    }
+}
+
+pub(crate) fn emit(view: &ComposeView<'_>, templates: &Templates, out: &mut Emitted) {
+    let traces: Vec<String> = view.entries.iter().map(|e| e.id.clone()).collect();
+    let files = [
+        ("compose/docker-compose.yaml.j2", "compose/docker-compose.yaml", "compose-base", "Compose base shared by every environment: services, backing resources with healthchecks, secrets as files, named volumes", true),
+        ("compose/docker-compose.dev.yaml.j2", "compose/docker-compose.dev.yaml", "compose-override", "Compose dev override: dev build target, source bind mounts, ports on 127.0.0.1", true),
+        ("compose/docker-compose.prod.yaml.j2", "compose/docker-compose.prod.yaml", "compose-override", "Compose prod override: replicas, resource limits, restart policy, read-only root filesystems", true),
+        ("compose/env.example.j2", "compose/.env.example", "env-example", "Compose variables (project name, image tag); secrets are files, never here", false),
+        ("compose/gitignore.j2", "compose/.gitignore", "gitignore", "Keeps secret files and local .env out of git", false),
+    ];
+    for (template, path, kind, definition, is_yaml) in files {
+        let rendered = templates
+            .render(template, view)
+            .and_then(|text| if is_yaml { validate::yaml(&text, template, path).map(|()| text) } else { Ok(text) });
+        match rendered {
+            Ok(text) => {
+                out.files.add(path, text);
+                let id = format!("artifact.compose.{}", path.trim_start_matches("compose/").trim_start_matches('.').replace('.', "-"));
+                out.files.artifact(id, kind, traces.clone(), definition.to_string(), vec![path.to_string()]);
+            }
+            Err(d) => out.diagnostics.push(d),
+        }
+    }
+}

@@ -1,0 +1,207 @@
+//! `slipway generate`: spec -> model (with detection) -> files -> disk.
+
+use crate::paths::{absolute, relative};
+use crate::write::{self, FileChange, FileStatus};
+use crate::{EngineError, MAX_SPEC_BYTES};
+use sha2::{Digest, Sha256};
+use slipway_diagnostics::{Diagnostic, Diagnostics, SourceFile, SourceMap, Span};
+use slipway_emit::{EmitRequest, ServiceLayout, Templates, GENERATOR};
+use slipway_import::detect::detect_folder;
+use slipway_import::spec::{did_you_mean, parse_spec};
+use slipway_model::{App, ServiceSource};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+pub const DEFAULT_OUT: &str = "infrastructure";
+
+#[derive(Debug, Clone, Default)]
+pub struct GenerateOptions {
+    /// The spec file, as the user named it.
+    pub spec: PathBuf,
+    /// Output folder; default `infrastructure/` next to the spec.
+    pub out: Option<PathBuf>,
+    pub environment: Option<String>,
+    /// `--image-map FROM=TO`, applied over the spec's `images:`.
+    pub image_map: Vec<(String, String)>,
+    pub templates: Option<PathBuf>,
+    pub dry_run: bool,
+    pub force: bool,
+}
+
+#[derive(Debug, Default)]
+pub struct GenerateReport {
+    pub out_dir: PathBuf,
+    pub build_id: String,
+    pub changes: Vec<FileChange>,
+    pub diagnostics: Vec<Diagnostic>,
+    pub sources: SourceMap,
+    /// The unified diff, for `--dry-run`.
+    pub diff: Option<String>,
+    pub written: bool,
+}
+
+impl GenerateReport {
+    #[must_use]
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(|d| d.severity == slipway_diagnostics::Severity::Error)
+    }
+}
+
+fn read_spec(path: &Path) -> Result<String, EngineError> {
+    let meta = std::fs::metadata(path).map_err(|source| EngineError::Read { path: path.to_path_buf(), source })?;
+    if meta.len() > MAX_SPEC_BYTES {
+        return Err(EngineError::Read {
+            path: path.to_path_buf(),
+            source: std::io::Error::new(std::io::ErrorKind::InvalidData, format!("larger than the {MAX_SPEC_BYTES}-byte limit")),
+        });
+    }
+    let bytes = std::fs::read(path).map_err(|source| EngineError::Read { path: path.to_path_buf(), source })?;
+    String::from_utf8(bytes).map_err(|e| EngineError::Read {
+        path: path.to_path_buf(),
+        source: std::io::Error::new(std::io::ErrorKind::InvalidData, format!("not UTF-8 (byte {})", e.utf8_error().valid_up_to())),
+    })
+}
+
+/// Runs detection for every service built from source; a folder that is missing or
+/// holds no known language is an error at the service's `path`.
+fn detect_services(app: &mut App, spec_dir: &Path, file: &SourceFile, diags: &mut Diagnostics) {
+    for svc in app.services.values_mut() {
+        let ServiceSource::Build { path, plan } = &mut svc.source else { continue };
+        let dir = spec_dir.join(&*path);
+        let at = file.lines.offset(&file.text, svc.trace.line, svc.trace.column);
+        let span = Span::new(at, at + svc.name.len());
+        if !dir.is_dir() {
+            diags.push(
+                Diagnostic::error("SPEC012", format!("service `{}`: folder `{path}` does not exist", svc.name))
+                    .at(&file.name, span)
+                    .help("`path` is relative to the folder that holds the spec"),
+            );
+            continue;
+        }
+        let Some(mut detected) = detect_folder(&dir) else {
+            diags.push(
+                Diagnostic::error("SPEC012", format!("service `{}`: no supported language found in `{path}`", svc.name))
+                    .at(&file.name, span)
+                    .expected("one of package.json, pyproject.toml, requirements.txt, go.mod, Cargo.toml, pom.xml")
+                    .help("or use `image:` for a prebuilt image"),
+            );
+            continue;
+        };
+        // The spec's port wins over the detected one, in the start commands too.
+        if let (Some(want), Some(found)) = (svc.port, detected.port) {
+            if want != found {
+                let (w, f) = (want.to_string(), found.to_string());
+                let swap = |argv: &mut Vec<String>| {
+                    for a in argv.iter_mut() {
+                        if *a == f {
+                            a.clone_from(&w);
+                        } else if let Some(host) = a.strip_suffix(&format!(":{f}")) {
+                            *a = format!("{host}:{w}");
+                        }
+                    }
+                };
+                swap(&mut detected.start);
+                if let Some(d) = detected.dev_start.as_mut() {
+                    swap(d);
+                }
+                detected.port = Some(want);
+                detected.guessed.retain(|g| g != "port");
+            }
+        }
+        *plan = Some(detected);
+    }
+}
+
+fn build_id(app: &App, opts: &GenerateOptions) -> String {
+    let mut h = Sha256::new();
+    h.update(serde_json::to_vec(app).unwrap_or_default());
+    h.update(GENERATOR.as_bytes());
+    h.update(opts.environment.as_deref().unwrap_or("").as_bytes());
+    h.finalize().iter().take(6).map(|b| format!("{b:02x}")).collect()
+}
+
+/// Reads, checks, emits and (unless `dry_run`) writes. Input problems come back as
+/// diagnostics in the report with nothing written; only I/O refusals are `Err`.
+///
+/// # Errors
+/// When the spec or a template override cannot be read, or a file cannot be written.
+pub fn generate(opts: &GenerateOptions) -> Result<GenerateReport, EngineError> {
+    let text = read_spec(&opts.spec)?;
+    let shown = opts.spec.to_string_lossy().into_owned();
+    let file = Arc::new(SourceFile::new(shown, text));
+    let mut report = GenerateReport::default();
+    report.sources.add(file.clone());
+    let outcome = parse_spec(&file);
+    let mut diags = outcome.diagnostics;
+    let Some(mut app) = outcome.app else {
+        report.diagnostics = diags.into_sorted();
+        return Ok(report);
+    };
+    let spec_dir = absolute(opts.spec.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")));
+    let out_dir = opts.out.as_ref().map_or_else(|| spec_dir.join(DEFAULT_OUT), |o| absolute(o));
+    report.out_dir.clone_from(&out_dir);
+
+    // Traces name the spec by file name only, so output does not depend on the cwd.
+    let trace_name = opts.spec.file_name().map_or_else(|| "slipway.yaml".into(), |n| n.to_string_lossy().into_owned());
+    app.trace.file.clone_from(&trace_name);
+    for s in app.services.values_mut() {
+        s.trace.file.clone_from(&trace_name);
+    }
+    for r in app.resources.values_mut() {
+        r.trace.file.clone_from(&trace_name);
+    }
+    for (from, to) in &opts.image_map {
+        app.images.insert(from.clone(), to.clone());
+    }
+    if let Some(env) = &opts.environment {
+        if !app.environments.contains(env) {
+            let mut d = Diagnostic::error("SPEC011", format!("environment `{env}` is not declared in the spec"))
+                .in_file(&file.name)
+                .expected(format!("one of {}", app.environments.join(", ")));
+            if let Some(s) = did_you_mean(env, app.environments.iter().map(String::as_str)) {
+                d = d.help(format!("did you mean `{s}`?"));
+            }
+            diags.push(d);
+        }
+    }
+    detect_services(&mut app, &spec_dir, &file, &mut diags);
+    if diags.has_errors() {
+        report.diagnostics = diags.into_sorted();
+        return Ok(report);
+    }
+
+    let mut req = EmitRequest { environment: opts.environment.clone(), source: trace_name, build_id: build_id(&app, opts), ..Default::default() };
+    for svc in app.services.values() {
+        if let ServiceSource::Build { path, .. } = &svc.source {
+            let context = absolute(&spec_dir.join(path));
+            let dockerfile = out_dir.join("docker").join(&svc.name).join("Dockerfile");
+            req.layout.insert(
+                svc.name.clone(),
+                ServiceLayout { context: relative(&out_dir.join("compose"), &context), dockerfile: relative(&context, &dockerfile) },
+            );
+        }
+    }
+    report.build_id.clone_from(&req.build_id);
+    let templates = Templates::new(opts.templates.clone())?;
+    let emitted = slipway_emit::emit(&app, &req, &templates);
+    diags.extend(emitted.diagnostics);
+    if diags.has_errors() {
+        report.diagnostics = diags.into_sorted();
+        return Ok(report);
+    }
+    report.changes = write::plan(&out_dir, &emitted.files, opts.force);
+    for c in report.changes.iter().filter(|c| c.status == FileStatus::KeptEdited) {
+        diags.push(
+            Diagnostic::warning("GEN003", format!("`{}` was edited by hand since the last generation; kept as is", c.path))
+                .help("review it with --dry-run, then pass --force to overwrite it (or keep your edit)"),
+        );
+    }
+    report.diagnostics = diags.into_sorted();
+    if opts.dry_run {
+        report.diff = Some(write::diff(&report.changes));
+    } else {
+        write::apply(&out_dir, &report.changes)?;
+        report.written = true;
+    }
+    Ok(report)
+}
