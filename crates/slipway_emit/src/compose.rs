@@ -111,7 +111,8 @@ fn connection_env(app: &App, svc: &Service, env: &mut Vec<(String, String)>, sec
     }
 }
 
-fn service_entry(app: &App, req: &EmitRequest, svc: &Service, dev: &str, prod: &str) -> Entry {
+fn service_entry(app: &App, req: &EmitRequest, svc: &Service, envs: (&str, &str), problems: &mut Vec<slipway_diagnostics::Diagnostic>) -> Entry {
+    let (dev, prod) = envs;
     let plan = svc.plan();
     let mut environment: Vec<(String, String)> = Vec::new();
     let mut secrets = Vec::new();
@@ -136,7 +137,7 @@ fn service_entry(app: &App, req: &EmitRequest, svc: &Service, dev: &str, prod: &
                 Some(Build { context: layout.context, dockerfile: layout.dockerfile }),
             )
         }
-        ServiceSource::Image { image } => (app.image(image), None),
+        ServiceSource::Image { image } => (images::resolve(app, image, &format!("service `{}`", svc.name), problems), None),
     };
     let depends_on = svc
         .depends_on
@@ -246,7 +247,7 @@ pub(crate) fn view<'a>(app: &'a App, req: &'a EmitRequest, out: &mut Emitted) ->
     let dev = env_named(app, "dev", false);
     let prod = env_named(app, "prod", true);
     let mut problems = Vec::new();
-    let mut entries: Vec<Entry> = app.services.values().map(|s| service_entry(app, req, s, &dev, &prod)).collect();
+    let mut entries: Vec<Entry> = app.services.values().map(|s| service_entry(app, req, s, (&dev, &prod), &mut problems)).collect();
     entries.extend(app.resources.values().map(|r| resource_entry(app, r, &mut problems)));
     entries.sort_by(|a, b| a.name.cmp(&b.name));
     for p in problems {

@@ -1,6 +1,6 @@
 'use strict';
 // Shop web server, node's http module only:
-//   GET /         dist/index.html (run `npm run build` first)
+//   GET /         dist/index.html (`npm run build`), else src/index.html
 //   GET /health   {"status":"ok"}
 //   /api/*        proxied to $API_URL with the /api prefix stripped
 // Env: PORT (default 3000), HOST (default 0.0.0.0),
@@ -17,6 +17,8 @@ if (API_URL.protocol !== 'http:') {
   process.exit(1);
 }
 const INDEX = path.join(__dirname, 'dist', 'index.html');
+// Without a build (e.g. the source bind-mounted in development) serve the source page.
+const SOURCE_INDEX = path.join(__dirname, 'src', 'index.html');
 const HOP_BY_HOP = new Set([
   'connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization',
   'te', 'trailer', 'transfer-encoding', 'upgrade',
@@ -89,9 +91,10 @@ const server = http.createServer((req, res) => {
     return;
   }
   if (pathname === '/' || pathname === '/index.html') {
-    fs.readFile(INDEX, (err, html) => {
+    const file = fs.existsSync(INDEX) ? INDEX : SOURCE_INDEX;
+    fs.readFile(file, (err, html) => {
       if (err) {
-        sendJson(res, 500, { error: 'dist/index.html missing: run `npm run build`' });
+        sendJson(res, 500, { error: 'index.html missing: run `npm run build`' });
         return;
       }
       res.writeHead(200, {

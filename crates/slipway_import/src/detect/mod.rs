@@ -127,7 +127,7 @@ pub(crate) fn version_in(constraint: &str, parts: usize) -> Option<String> {
 /// A port number in source text next to a hint such as `PORT` or `listen(`.
 #[must_use]
 pub(crate) fn port_in(text: &str) -> Option<u16> {
-    const HINTS: &[&str] = &["PORT ||", "PORT\", \"", "PORT', '", "PORT\", ", "PORT', ", "port=", "port =", "listen(", ".listen(\":", "Addr: \":", "\":", "server.port="];
+    const HINTS: &[&str] = &["PORT ||", "PORT ??", "0.0.0.0:", "127.0.0.1:", "localhost:", "PORT\", \"", "PORT', '", "PORT\", ", "PORT', ", "port=", "port =", "listen(", ".listen(\":", "Addr: \":", "\":", "server.port="];
     for hint in HINTS {
         for (i, _) in text.match_indices(hint) {
             let rest = text[i + hint.len()..].trim_start_matches([' ', '"', '\'', ':']);

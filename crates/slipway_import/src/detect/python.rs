@@ -78,7 +78,8 @@ impl Detector for PythonDetector {
             });
 
         let (framework, start, dev_start, port, source) = start_command(f, &has, &mut guessed);
-        let health_path = source.as_deref().and_then(health_in).or_else(|| {
+        let django_health = |t: &str| ["health/", "healthz/"].into_iter().find(|p| t.contains(&format!("\"{p}\"")) || t.contains(&format!("'{p}'"))).map(|p| format!("/{p}"));
+    let health_path = source.as_deref().and_then(|t| health_in(t).or_else(|| django_health(t))).or_else(|| {
             guessed.push("health_path".into());
             Some(if framework.as_deref() == Some("django") { "/".into() } else { "/health".into() })
         });

@@ -107,7 +107,7 @@ impl Detector for RustDetector {
             start: vec![format!("/app/{}", bin.name)],
             dev_start: Some(vec!["cargo".into(), "run".into(), "--bin".into(), bin.name.clone()]),
             build: true,
-            test: Some(vec!["cargo".into(), "test".into(), "--locked".into()]),
+            test: Some(if f.has("Cargo.lock") { vec!["cargo".into(), "test".into(), "--locked".into()] } else { vec!["cargo".into(), "test".into()] }),
             port: Some(port),
             health_path,
             entry: Some(bin.name.clone()),

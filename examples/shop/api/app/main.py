@@ -3,6 +3,9 @@
 Run with:  uvicorn app.main:app --host 0.0.0.0 --port 8000
       or:  python -m app            (listens on $PORT, default 8000)
 
+Environment: PORT, DB_HOST, DB_PORT, DB_NAME, DB_USER, DB_PASSWORD_FILE (or
+DB_PASSWORD), CACHE_URL, LOG_LEVEL; see app/config.py.
+
 Endpoints:
   GET  /health  liveness, no dependencies: {"status": "ok"}
   GET  /ready   checks PostgreSQL and Redis (503 if either is down)
@@ -13,6 +16,7 @@ Endpoints:
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator
@@ -25,6 +29,21 @@ from pydantic import BaseModel, Field
 from .config import Config, load_config
 
 log = logging.getLogger("shop.api")
+
+
+def _setup_logging() -> None:
+    """LOG_LEVEL (debug, info, warning, error; default info) for this app's logger."""
+    level = getattr(logging, os.environ.get("LOG_LEVEL", "info").upper(), None)
+    if log.handlers:  # imported twice
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)s:     %(name)s: %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(level if isinstance(level, int) else logging.INFO)
+    log.propagate = False
+
+
+_setup_logging()
 
 COUNTER_KEY = "items:created"
 SCHEMA = """
