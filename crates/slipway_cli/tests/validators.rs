@@ -1,0 +1,121 @@
+//! The tools users trust agree with what slipway generates (run by the full test
+//! command, which installs them): hadolint finds no error in any Dockerfile,
+//! shellcheck is clean on every script, and `docker-compose config -q` (and
+//! `docker compose config -q` when Compose v2 is present) accepts base+dev and
+//! base+prod for every fixture and the shop example.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let name = e.file_name();
+        if name == "infrastructure" || name == "node_modules" {
+            continue;
+        }
+        if e.file_type().unwrap().is_dir() {
+            copy_tree(&e.path(), &to.join(&name));
+        } else {
+            std::fs::copy(e.path(), to.join(&name)).unwrap();
+        }
+    }
+}
+
+/// Generates every fixture and the example into `work`; returns the output folders.
+fn generate_all(work: &Path) -> Vec<PathBuf> {
+    let mut specs: Vec<PathBuf> = vec![root().join("examples/shop")];
+    for area in ["fixtures/generate"] {
+        let mut cases: Vec<PathBuf> = std::fs::read_dir(root().join(area)).unwrap().map(|e| e.unwrap().path()).collect();
+        cases.sort();
+        specs.extend(cases);
+    }
+    let mut outs = Vec::new();
+    for (i, dir) in specs.iter().enumerate() {
+        let to = work.join(format!("case{i}"));
+        copy_tree(dir, &to);
+        outs.push(to);
+    }
+    let mut detect: Vec<PathBuf> = std::fs::read_dir(root().join("fixtures/detect")).unwrap().map(|e| e.unwrap().path()).collect();
+    detect.sort();
+    for (i, dir) in detect.iter().enumerate() {
+        let to = work.join(format!("lang{i}"));
+        copy_tree(dir, &to.join("app"));
+        std::fs::write(to.join("slipway.yaml"), "name: fixture\nservices:\n  app:\n    path: ./app\nresources:\n  db: { type: postgres }\n").unwrap();
+        outs.push(to);
+    }
+    for dir in &outs {
+        let out = Command::new(env!("CARGO_BIN_EXE_slipway")).arg("generate").current_dir(dir).output().unwrap();
+        assert!(out.status.success(), "{}: {}", dir.display(), String::from_utf8_lossy(&out.stderr));
+    }
+    outs.into_iter().map(|d| d.join("infrastructure")).collect()
+}
+
+fn files(dir: &Path, pred: &dyn Fn(&Path) -> bool, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            files(&p, pred, out);
+        } else if pred(&p) {
+            out.push(p);
+        }
+    }
+}
+
+fn check(cmd: &mut Command) -> (bool, String) {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?} could not run ({e}); run scripts/setup-test-env.sh"));
+    (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
+
+#[test]
+#[ignore = "needs hadolint, shellcheck and docker-compose"]
+fn hadolint_shellcheck_and_compose_accept_every_generated_file() {
+    let work = tempfile::tempdir().unwrap();
+    let outs = generate_all(work.path());
+    let mut failures = Vec::new();
+    let mut dockerfiles = Vec::new();
+    let mut scripts = Vec::new();
+    for o in &outs {
+        files(o, &|p| p.file_name().is_some_and(|n| n == "Dockerfile"), &mut dockerfiles);
+        files(o, &|p| p.extension().is_some_and(|e| e == "sh"), &mut scripts);
+    }
+    assert!(dockerfiles.len() >= 14, "{dockerfiles:?}");
+    for f in &dockerfiles {
+        let (ok, text) = check(Command::new("hadolint").args(["--no-color", "--failure-threshold", "warning"]).arg(f));
+        if !ok {
+            failures.push(format!("hadolint {}:\n{text}", f.display()));
+        }
+    }
+    for f in &scripts {
+        let (ok, text) = check(Command::new("shellcheck").arg(f));
+        if !ok {
+            failures.push(format!("shellcheck {}:\n{text}", f.display()));
+        }
+    }
+    let v2 = Command::new("docker").args(["compose", "version"]).output().is_ok_and(|o| o.status.success());
+    for o in &outs {
+        let compose = o.join("compose");
+        for env in ["dev", "prod"] {
+            let overlay = format!("docker-compose.{env}.yaml");
+            let mut runs = vec![Command::new("docker-compose")];
+            if v2 {
+                let mut c = Command::new("docker");
+                c.arg("compose");
+                runs.push(c);
+            }
+            for mut c in runs {
+                c.current_dir(&compose).args(["-f", "docker-compose.yaml", "-f", &overlay, "config", "-q"]);
+                let (ok, text) = check(&mut c);
+                if !ok {
+                    failures.push(format!("{c:?} in {}:\n{text}", compose.display()));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} problem(s):\n{}", failures.len(), failures.join("\n"));
+}
