@@ -1,0 +1,60 @@
+//! The spec reader on hostile input: the fuzz corpus replayed, and systematic
+//! mutations of real specs (every truncation, and insertions of YAML syntax at every
+//! position). None may panic, and every span must point inside the input.
+
+use slipway_diagnostics::SourceFile;
+use slipway_import::spec::parse_spec;
+use std::path::PathBuf;
+
+fn check(text: &str) {
+    let outcome = parse_spec(&SourceFile::new("t.yaml", text));
+    for d in outcome.diagnostics.iter() {
+        if let Some(s) = d.span {
+            assert!(s.start <= s.end && s.end <= text.len(), "{s:?} outside {} bytes: {text:?}", text.len());
+            assert!(text.is_char_boundary(s.start) && text.is_char_boundary(s.end), "{s:?} splits a character: {text:?}");
+        }
+    }
+    // Either a model or at least one error, never neither.
+    assert!(outcome.app.is_some() || outcome.diagnostics.has_errors(), "{text:?}");
+}
+
+fn corpus() -> Vec<String> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus/spec_parser");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    files.iter().filter_map(|f| String::from_utf8(std::fs::read(f).unwrap()).ok()).collect()
+}
+
+#[test]
+fn fuzz_corpus_replays_without_panics() {
+    let corpus = corpus();
+    assert!(corpus.len() >= 10);
+    for text in &corpus {
+        check(text);
+    }
+}
+
+#[test]
+fn truncations_and_insertions_never_panic() {
+    const INSERTS: &[&str] = &[":", "- ", "{", "}", "[", "]", "\"", "'", "&a ", "*a", "\n  ", "é", "\t", "#", "? ", "|\n", "!!str ", "~"];
+    for text in corpus().iter().take(6) {
+        let cuts: Vec<usize> = (0..=text.len()).filter(|i| text.is_char_boundary(*i)).collect();
+        for &i in &cuts {
+            check(&text[..i]);
+        }
+        for &i in cuts.iter().step_by(3) {
+            for ins in INSERTS {
+                check(&format!("{}{ins}{}", &text[..i], &text[i..]));
+            }
+        }
+    }
+}
+
+#[test]
+fn deep_nesting_and_huge_inputs_are_refused_cleanly() {
+    check(&"[".repeat(10_000));
+    check(&format!("name: x\nservices: {}{}\n", "{a: ".repeat(200), "}".repeat(200)));
+    let big = format!("name: x\nservices:\n{}", "  s: { image: a/b:1 }\n".repeat(300_000));
+    let outcome = parse_spec(&SourceFile::new("big.yaml", big));
+    assert!(outcome.diagnostics.iter().any(|d| d.rule_id == "SPEC014"));
+}
