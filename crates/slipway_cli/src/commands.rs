@@ -9,11 +9,23 @@ use std::path::Path;
 
 pub fn init(dir: &Path, force: bool) -> Result<u8> {
     let report = slipway_engine::init(dir, force)?;
-    println!("wrote {} with {} service(s):", report.path.display(), report.services.len());
+    println!(
+        "wrote {} with {} service(s):",
+        report.path.display(),
+        report.services.len()
+    );
     for d in &report.services {
-        println!("  {:<16} {:<8} {}", d.name, d.plan.language.as_str(), d.path);
+        println!(
+            "  {:<16} {:<8} {}",
+            d.name,
+            d.plan.language.as_str(),
+            d.path
+        );
     }
-    println!("next: review the values marked `guessed`, then run `slipway generate {}`", report.path.display());
+    println!(
+        "next: review the values marked `guessed`, then run `slipway generate {}`",
+        report.path.display()
+    );
     Ok(0)
 }
 
@@ -23,7 +35,10 @@ pub fn detect(dir: &Path, as_json: bool) -> Result<u8> {
     }
     let found = slipway_engine::discover(dir);
     if as_json {
-        println!("{}", serde_json::to_string_pretty(&json!({ "schema_version": 1, "services": found }))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({ "schema_version": 1, "services": found }))?
+        );
         return Ok(if found.is_empty() { 2 } else { 0 });
     }
     if found.is_empty() {
@@ -33,12 +48,36 @@ pub fn detect(dir: &Path, as_json: bool) -> Result<u8> {
     let mut out = String::new();
     for d in &found {
         let p = &d.plan;
-        let mark = |f: &str| if p.guessed.iter().any(|g| g == f) { " (guessed)" } else { "" };
+        let mark = |f: &str| {
+            if p.guessed.iter().any(|g| g == f) {
+                " (guessed)"
+            } else {
+                ""
+            }
+        };
         let _ = writeln!(out, "{} ({})", d.name, d.path);
-        let _ = writeln!(out, "  language         {}{}", p.language.as_str(), p.framework.as_deref().map(|f| format!(" / {f}")).unwrap_or_default());
-        let _ = writeln!(out, "  package manager  {}{}", p.package_manager, mark("package_manager"));
+        let _ = writeln!(
+            out,
+            "  language         {}{}",
+            p.language.as_str(),
+            p.framework
+                .as_deref()
+                .map(|f| format!(" / {f}"))
+                .unwrap_or_default()
+        );
+        let _ = writeln!(
+            out,
+            "  package manager  {}{}",
+            p.package_manager,
+            mark("package_manager")
+        );
         let _ = writeln!(out, "  version          {}{}", p.version, mark("version"));
-        let _ = writeln!(out, "  start            {}{}", p.start.join(" "), mark("start"));
+        let _ = writeln!(
+            out,
+            "  start            {}{}",
+            p.start.join(" "),
+            mark("start")
+        );
         if let Some(port) = p.port {
             let _ = writeln!(out, "  port             {port}{}", mark("port"));
         }
@@ -72,7 +111,14 @@ pub fn generate(opts: &GenerateOptions, as_json: bool, color: bool) -> Result<u8
         return Ok(if failed { 2 } else { 0 });
     }
     if !report.diagnostics.is_empty() {
-        eprint!("{}", render_human(&report.diagnostics, &report.sources, RenderOptions { color }));
+        eprint!(
+            "{}",
+            render_human(
+                &report.diagnostics,
+                &report.sources,
+                RenderOptions { color }
+            )
+        );
     }
     if failed {
         eprintln!("nothing was written");
@@ -81,8 +127,15 @@ pub fn generate(opts: &GenerateOptions, as_json: bool, color: bool) -> Result<u8
     if let Some(diff) = &report.diff {
         print!("{diff}");
     }
-    let shown = std::env::current_dir().ok().and_then(|cwd| report.out_dir.strip_prefix(cwd).ok().map(Path::to_path_buf)).unwrap_or_else(|| report.out_dir.clone());
-    let verb = if opts.dry_run { "would write" } else { "generated" };
+    let shown = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| report.out_dir.strip_prefix(cwd).ok().map(Path::to_path_buf))
+        .unwrap_or_else(|| report.out_dir.clone());
+    let verb = if opts.dry_run {
+        "would write"
+    } else {
+        "generated"
+    };
     let mut counts = std::collections::BTreeMap::<&str, usize>::new();
     let mut out = format!("{verb} {} (build {})\n", shown.display(), report.build_id);
     for c in &report.changes {
@@ -92,7 +145,12 @@ pub fn generate(opts: &GenerateOptions, as_json: bool, color: bool) -> Result<u8
         }
     }
     let summary: Vec<String> = counts.iter().map(|(k, v)| format!("{v} {k}")).collect();
-    let _ = writeln!(out, "{} files: {}", report.changes.len(), summary.join(", "));
+    let _ = writeln!(
+        out,
+        "{} files: {}",
+        report.changes.len(),
+        summary.join(", ")
+    );
     if opts.dry_run {
         eprint!("{out}");
     } else {

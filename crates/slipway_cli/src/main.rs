@@ -9,7 +9,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "slipway", version, about = "Turns a description of an application into infrastructure: Dockerfiles, Compose, scripts, with a traceability manifest.")]
+#[command(
+    name = "slipway",
+    version,
+    about = "Turns a description of an application into infrastructure: Dockerfiles, Compose, scripts, with a traceability manifest."
+)]
 struct Cli {
     /// Color in human output.
     #[arg(long, value_enum, default_value_t = Color::Auto, global = true)]
@@ -91,13 +95,33 @@ fn main() -> ExitCode {
     let color = match cli.color {
         Color::Always => true,
         Color::Never => false,
-        Color::Auto => std::env::var_os("NO_COLOR").is_none() && std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        Color::Auto => {
+            std::env::var_os("NO_COLOR").is_none()
+                && std::io::IsTerminal::is_terminal(&std::io::stderr())
+        }
     };
     let result = match cli.command {
         Command::Init { dir, force } => commands::init(&dir, force),
         Command::Detect { dir, format } => commands::detect(&dir, format == Format::Json),
-        Command::Generate { spec, out, environment, image_map, templates, dry_run, force, format } => {
-            let opts = slipway_engine::GenerateOptions { spec, out, environment, image_map, templates, dry_run, force };
+        Command::Generate {
+            spec,
+            out,
+            environment,
+            image_map,
+            templates,
+            dry_run,
+            force,
+            format,
+        } => {
+            let opts = slipway_engine::GenerateOptions {
+                spec,
+                out,
+                environment,
+                image_map,
+                templates,
+                dry_run,
+                force,
+            };
             commands::generate(&opts, format == Format::Json, color)
         }
         Command::Schema => {

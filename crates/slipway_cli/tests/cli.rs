@@ -8,13 +8,25 @@ fn root() -> PathBuf {
 }
 
 fn slipway(args: &[&str], cwd: &Path) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_slipway")).args(args).current_dir(cwd).env("NO_COLOR", "1").output().unwrap();
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    let out = Command::new(env!("CARGO_BIN_EXE_slipway"))
+        .args(args)
+        .current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 #[test]
 fn bad_specs_are_reported_with_positions_and_nothing_is_written() {
-    let mut cases: Vec<PathBuf> = std::fs::read_dir(root().join("fixtures/errors")).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(root().join("fixtures/errors"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     cases.sort();
     assert!(cases.len() >= 7);
     for case in cases {
@@ -22,7 +34,10 @@ fn bad_specs_are_reported_with_positions_and_nothing_is_written() {
         let out = tempfile::tempdir().unwrap();
         let target = out.path().join("infra");
         let rel = format!("fixtures/errors/{name}.yaml");
-        let (code, stdout, stderr) = slipway(&["generate", &rel, "--out", target.to_str().unwrap()], &root());
+        let (code, stdout, stderr) = slipway(
+            &["generate", &rel, "--out", target.to_str().unwrap()],
+            &root(),
+        );
         assert_eq!(code, 2, "{name}: {stderr}");
         assert!(stdout.is_empty(), "{name}: {stdout}");
         assert!(!target.exists(), "{name}: wrote files");
@@ -33,7 +48,16 @@ fn bad_specs_are_reported_with_positions_and_nothing_is_written() {
 
 #[test]
 fn json_errors_carry_line_and_column() {
-    let (code, stdout, _) = slipway(&["generate", "fixtures/errors/unknown-key.yaml", "--format", "json", "--dry-run"], &root());
+    let (code, stdout, _) = slipway(
+        &[
+            "generate",
+            "fixtures/errors/unknown-key.yaml",
+            "--format",
+            "json",
+            "--dry-run",
+        ],
+        &root(),
+    );
     assert_eq!(code, 2);
     let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(v["schema_version"], 1);
@@ -53,7 +77,12 @@ fn generate_then_regenerate_reports_unchanged() {
     for sub in ["api", "web"] {
         let to = dir.path().join(sub);
         std::fs::create_dir_all(&to).unwrap();
-        for f in ["requirements.txt", "package.json", "package-lock.json", ".python-version"] {
+        for f in [
+            "requirements.txt",
+            "package.json",
+            "package-lock.json",
+            ".python-version",
+        ] {
             if shop.join(sub).join(f).exists() {
                 std::fs::copy(shop.join(sub).join(f), to.join(f)).unwrap();
             }
@@ -62,15 +91,32 @@ fn generate_then_regenerate_reports_unchanged() {
     std::fs::copy(shop.join("slipway.yaml"), dir.path().join("slipway.yaml")).unwrap();
     let (code, stdout, stderr) = slipway(&["generate"], dir.path());
     assert_eq!(code, 0, "{stderr}");
-    assert!(stdout.starts_with("generated infrastructure (build "), "{stdout}");
-    assert!(stdout.contains("  written     docker/api/Dockerfile\n"), "{stdout}");
+    assert!(
+        stdout.starts_with("generated infrastructure (build "),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("  written     docker/api/Dockerfile\n"),
+        "{stdout}"
+    );
     let (code, stdout, _) = slipway(&["generate", "--format", "json"], dir.path());
     assert_eq!(code, 0);
     let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
-    assert!(v["files"].as_array().unwrap().iter().all(|f| f["status"] == "unchanged"), "{stdout}");
+    assert!(
+        v["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["status"] == "unchanged"),
+        "{stdout}"
+    );
     let (code, _, stderr) = slipway(&["generate", "--env", "prdo"], dir.path());
     assert_eq!(code, 2);
-    assert!(stderr.contains("environment `prdo` is not declared") && stderr.contains("did you mean `prod`?"), "{stderr}");
+    assert!(
+        stderr.contains("environment `prdo` is not declared")
+            && stderr.contains("did you mean `prod`?"),
+        "{stderr}"
+    );
     let (code, _, stderr) = slipway(&["generate", "--image-map", "nonsense"], dir.path());
     assert_eq!(code, 2);
     assert!(stderr.contains("is not FROM=TO"), "{stderr}");
@@ -81,13 +127,24 @@ fn init_writes_a_spec_that_generates_and_refuses_to_overwrite() {
     let dir = tempfile::tempdir().unwrap();
     let api = dir.path().join("api");
     std::fs::create_dir_all(&api).unwrap();
-    std::fs::write(api.join("requirements.txt"), "flask==3.1.0\ngunicorn==23.0.0\n").unwrap();
-    std::fs::write(api.join("app.py"), "from flask import Flask\napp = Flask(__name__)\n").unwrap();
+    std::fs::write(
+        api.join("requirements.txt"),
+        "flask==3.1.0\ngunicorn==23.0.0\n",
+    )
+    .unwrap();
+    std::fs::write(
+        api.join("app.py"),
+        "from flask import Flask\napp = Flask(__name__)\n",
+    )
+    .unwrap();
     let (code, stdout, stderr) = slipway(&["init"], dir.path());
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("api"), "{stdout}");
     let spec = std::fs::read_to_string(dir.path().join("slipway.yaml")).unwrap();
-    assert!(spec.contains("    path: ./api\n") && spec.contains("health: /health  # guessed"), "{spec}");
+    assert!(
+        spec.contains("    path: ./api\n") && spec.contains("health: /health  # guessed"),
+        "{spec}"
+    );
     let (code, _, stderr) = slipway(&["init"], dir.path());
     assert_eq!(code, 2);
     assert!(stderr.contains("already exists; pass --force"), "{stderr}");
@@ -99,12 +156,23 @@ fn init_writes_a_spec_that_generates_and_refuses_to_overwrite() {
 
 #[test]
 fn detect_reports_guesses_in_json() {
-    let (code, stdout, _) = slipway(&["detect", "fixtures/detect/node-yarn-next", "--format", "json"], &root());
+    let (code, stdout, _) = slipway(
+        &[
+            "detect",
+            "fixtures/detect/node-yarn-next",
+            "--format",
+            "json",
+        ],
+        &root(),
+    );
     assert_eq!(code, 0);
     let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     let plan = &v["services"][0]["plan"];
     assert_eq!(plan["package_manager"], "yarn");
-    assert_eq!(plan["guessed"], serde_json::json!(["version", "port", "health_path"]));
+    assert_eq!(
+        plan["guessed"],
+        serde_json::json!(["version", "port", "health_path"])
+    );
     let empty = tempfile::tempdir().unwrap();
     let (code, _, stderr) = slipway(&["detect", empty.path().to_str().unwrap()], &root());
     assert_eq!(code, 2);

@@ -23,14 +23,21 @@ pub const IMAGE_MAP: &[(&str, &str)] = &[
     ("redis:7-bookworm", "slipway-local/redis:7"),
 ];
 
-/// PATH with Debian's docker client first: it builds with BuildKit without buildx.
+/// PATH with Debian's docker client first: it builds with `BuildKit` without buildx.
 fn path_env() -> String {
     format!("/usr/bin:{}", std::env::var("PATH").unwrap_or_default())
 }
 
 fn run(cmd: &mut Command) -> String {
-    let out = cmd.env("PATH", path_env()).output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let out = cmd
+        .env("PATH", path_env())
+        .output()
+        .unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(out.status.success(), "{cmd:?} failed:\n{text}");
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
@@ -40,7 +47,9 @@ fn copy_tree(from: &Path, to: &Path) {
     for e in std::fs::read_dir(from).unwrap() {
         let e = e.unwrap();
         let name = e.file_name();
-        if ["infrastructure", "node_modules", "dist", "__pycache__"].contains(&name.to_string_lossy().as_ref()) {
+        if ["infrastructure", "node_modules", "dist", "__pycache__"]
+            .contains(&name.to_string_lossy().as_ref())
+        {
             continue;
         }
         if e.file_type().unwrap().is_dir() {
@@ -59,8 +68,15 @@ fn http(port: u16, method: &str, path: &str, body: Option<&str>) -> (u16, String
     write!(s, "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}", body.len()).unwrap();
     let mut text = String::new();
     s.read_to_string(&mut text).unwrap();
-    let status = text.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
-    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
     (status, body)
 }
 
@@ -72,7 +88,10 @@ fn wait_http(port: u16, path: &str) -> (u16, String) {
                 return r;
             }
         }
-        assert!(Instant::now() < deadline, "no answer on 127.0.0.1:{port}{path}");
+        assert!(
+            Instant::now() < deadline,
+            "no answer on 127.0.0.1:{port}{path}"
+        );
         std::thread::sleep(Duration::from_millis(500));
     }
 }
@@ -85,7 +104,11 @@ struct Stack {
 
 impl Stack {
     fn compose(&self, args: &[&str]) -> Command {
-        let v2 = Command::new("docker").args(["compose", "version"]).env("PATH", path_env()).output().is_ok_and(|o| o.status.success());
+        let v2 = Command::new("docker")
+            .args(["compose", "version"])
+            .env("PATH", path_env())
+            .output()
+            .is_ok_and(|o| o.status.success());
         let mut c = if v2 {
             let mut c = Command::new("docker");
             c.arg("compose");
@@ -93,8 +116,15 @@ impl Stack {
         } else {
             Command::new("docker-compose")
         };
-        c.current_dir(&self.dir).env("COMPOSE_PROJECT_NAME", &self.project);
-        c.args(["-f", "docker-compose.yaml", "-f", "docker-compose.prod.yaml"]).args(args);
+        c.current_dir(&self.dir)
+            .env("COMPOSE_PROJECT_NAME", &self.project);
+        c.args([
+            "-f",
+            "docker-compose.yaml",
+            "-f",
+            "docker-compose.prod.yaml",
+        ])
+        .args(args);
         c
     }
 }
@@ -102,7 +132,10 @@ impl Stack {
 impl Drop for Stack {
     fn drop(&mut self) {
         if std::env::var_os("SLIPWAY_E2E_KEEP").is_none() {
-            let _ = self.compose(&["down", "-v", "--remove-orphans", "-t", "5"]).env("PATH", path_env()).output();
+            let _ = self
+                .compose(&["down", "-v", "--remove-orphans", "-t", "5"])
+                .env("PATH", path_env())
+                .output();
         }
     }
 }
@@ -113,28 +146,61 @@ fn shop_builds_starts_healthy_and_serves_through_postgres_and_redis() {
     let work = tempfile::tempdir().unwrap();
     let shop = work.path().join("shop");
     copy_tree(&root().join("examples/shop"), &shop);
-    let mut args = vec!["generate".to_string(), "slipway.yaml".into(), "--env".into(), "prod".into()];
+    let mut args = vec![
+        "generate".to_string(),
+        "slipway.yaml".into(),
+        "--env".into(),
+        "prod".into(),
+    ];
     for (from, to) in IMAGE_MAP {
         args.push("--image-map".into());
         args.push(format!("{from}={to}"));
     }
-    let out = Command::new(env!("CARGO_BIN_EXE_slipway")).args(&args).current_dir(&shop).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(env!("CARGO_BIN_EXE_slipway"))
+        .args(&args)
+        .current_dir(&shop)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let infra = shop.join("infrastructure");
 
     // Every Dockerfile's prod target builds on this engine, tagged as compose names it.
     for svc in ["api", "web"] {
         run(Command::new("docker")
-            .args(["build", "--target", "prod", "-t", &format!("shop/{svc}:local"), "-f"])
+            .args([
+                "build",
+                "--target",
+                "prod",
+                "-t",
+                &format!("shop/{svc}:local"),
+                "-f",
+            ])
             .arg(infra.join(format!("docker/{svc}/Dockerfile")))
             .arg(shop.join(svc))
             .env("DOCKER_BUILDKIT", "1"));
-        let user = run(Command::new("docker").args(["image", "inspect", "-f", "{{.Config.User}}", &format!("shop/{svc}:local")]));
-        assert_eq!(user.trim(), "10001:10001", "{svc} must run as a numeric non-root user");
+        let user = run(Command::new("docker").args([
+            "image",
+            "inspect",
+            "-f",
+            "{{.Config.User}}",
+            &format!("shop/{svc}:local"),
+        ]));
+        assert_eq!(
+            user.trim(),
+            "10001:10001",
+            "{svc} must run as a numeric non-root user"
+        );
     }
 
     let project = format!("slipwaye2e{}", std::process::id());
-    let stack = Stack { dir: infra.join("compose"), project: project.clone() };
+    let stack = Stack {
+        dir: infra.join("compose"),
+        project: project.clone(),
+    };
     // The generated start script: secrets, build, up, wait for every healthcheck.
     let started = Command::new(infra.join("scripts/start.sh"))
         .arg("prod")
@@ -143,26 +209,64 @@ fn shop_builds_starts_healthy_and_serves_through_postgres_and_redis() {
         .env("PATH", path_env())
         .output()
         .unwrap();
-    let logs = || String::from_utf8_lossy(&stack.compose(&["logs", "--no-color"]).env("PATH", path_env()).output().unwrap().stdout).into_owned();
-    assert!(started.status.success(), "start.sh failed:\n{}{}\n{}", String::from_utf8_lossy(&started.stdout), String::from_utf8_lossy(&started.stderr), logs());
+    let logs = || {
+        String::from_utf8_lossy(
+            &stack
+                .compose(&["logs", "--no-color"])
+                .env("PATH", path_env())
+                .output()
+                .unwrap()
+                .stdout,
+        )
+        .into_owned()
+    };
+    assert!(
+        started.status.success(),
+        "start.sh failed:\n{}{}\n{}",
+        String::from_utf8_lossy(&started.stdout),
+        String::from_utf8_lossy(&started.stderr),
+        logs()
+    );
     let secret = std::fs::read_to_string(stack.dir.join("secrets/db_password")).unwrap();
     assert!(secret.len() >= 32, "a random database password is created");
     for f in walk(&infra) {
-        assert!(!std::fs::read_to_string(&f).unwrap_or_default().contains(&secret), "the secret value leaked into {}", f.display());
+        assert!(
+            !std::fs::read_to_string(&f)
+                .unwrap_or_default()
+                .contains(&secret),
+            "the secret value leaked into {}",
+            f.display()
+        );
     }
 
     // The API is published on 127.0.0.1 from a port range (2 replicas in prod).
-    let port_line = run(stack.compose(&["port", "--index", "1", "api", "8000"]));
-    let port: u16 = port_line.trim().rsplit(':').next().unwrap().parse().unwrap();
+    let port_line = run(&mut stack.compose(&["port", "--index", "1", "api", "8000"]));
+    let port: u16 = port_line
+        .trim()
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!(port_line.starts_with("127.0.0.1:"), "{port_line}");
     let (status, body) = wait_http(port, "/health");
     assert_eq!(status, 200, "{body}");
     let (status, body) = http(port, "POST", "/items", Some(r#"{"name":"slipway-e2e"}"#));
-    assert!(status == 200 || status == 201, "POST /items: {status} {body}\n{}", logs());
+    assert!(
+        status == 200 || status == 201,
+        "POST /items: {status} {body}\n{}",
+        logs()
+    );
     let (status, body) = http(port, "GET", "/items", None);
     assert_eq!(status, 200, "{body}");
-    assert!(body.contains("slipway-e2e"), "row read back from PostgreSQL: {body}");
-    assert!(body.contains("\"created_total\":"), "counter from Redis: {body}");
+    assert!(
+        body.contains("slipway-e2e"),
+        "row read back from PostgreSQL: {body}"
+    );
+    assert!(
+        body.contains("\"created_total\":"),
+        "counter from Redis: {body}"
+    );
     let (status, body) = http(port, "GET", "/ready", None);
     assert_eq!(status, 200, "readiness checks PostgreSQL and Redis: {body}");
 
@@ -174,8 +278,17 @@ fn shop_builds_starts_healthy_and_serves_through_postgres_and_redis() {
     assert!(body.contains("slipway-e2e"), "{body}");
 
     // Databases are never published.
-    let ps = run(Command::new("docker").args(["ps", "--filter", &format!("label=com.docker.compose.project={project}"), "--format", "{{.Names}} {{.Ports}}"]));
-    for line in ps.lines().filter(|l| l.contains("db") || l.contains("cache")) {
+    let ps = run(Command::new("docker").args([
+        "ps",
+        "--filter",
+        &format!("label=com.docker.compose.project={project}"),
+        "--format",
+        "{{.Names}} {{.Ports}}",
+    ]));
+    for line in ps
+        .lines()
+        .filter(|l| l.contains("db") || l.contains("cache"))
+    {
         assert!(!line.contains("->"), "backing resource published: {line}");
     }
     drop(stack);

@@ -30,8 +30,12 @@ fn copy_tree(from: &Path, to: &Path) {
 /// Generates every fixture and the example into `work`; returns the output folders.
 fn generate_all(work: &Path) -> Vec<PathBuf> {
     let mut specs: Vec<PathBuf> = vec![root().join("examples/shop")];
-    for area in ["fixtures/generate"] {
-        let mut cases: Vec<PathBuf> = std::fs::read_dir(root().join(area)).unwrap().map(|e| e.unwrap().path()).collect();
+    {
+        let area = "fixtures/generate";
+        let mut cases: Vec<PathBuf> = std::fs::read_dir(root().join(area))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
         cases.sort();
         specs.extend(cases);
     }
@@ -41,7 +45,10 @@ fn generate_all(work: &Path) -> Vec<PathBuf> {
         copy_tree(dir, &to);
         outs.push(to);
     }
-    let mut detect: Vec<PathBuf> = std::fs::read_dir(root().join("fixtures/detect")).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut detect: Vec<PathBuf> = std::fs::read_dir(root().join("fixtures/detect"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     detect.sort();
     for (i, dir) in detect.iter().enumerate() {
         let to = work.join(format!("lang{i}"));
@@ -50,8 +57,17 @@ fn generate_all(work: &Path) -> Vec<PathBuf> {
         outs.push(to);
     }
     for dir in &outs {
-        let out = Command::new(env!("CARGO_BIN_EXE_slipway")).arg("generate").current_dir(dir).output().unwrap();
-        assert!(out.status.success(), "{}: {}", dir.display(), String::from_utf8_lossy(&out.stderr));
+        let out = Command::new(env!("CARGO_BIN_EXE_slipway"))
+            .arg("generate")
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            dir.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     outs.into_iter().map(|d| d.join("infrastructure")).collect()
 }
@@ -68,8 +84,17 @@ fn files(dir: &Path, pred: &dyn Fn(&Path) -> bool, out: &mut Vec<PathBuf>) {
 }
 
 fn check(cmd: &mut Command) -> (bool, String) {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?} could not run ({e}); run scripts/setup-test-env.sh"));
-    (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("{cmd:?} could not run ({e}); run scripts/setup-test-env.sh"));
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
 }
 
 #[test]
@@ -81,12 +106,24 @@ fn hadolint_shellcheck_and_compose_accept_every_generated_file() {
     let mut dockerfiles = Vec::new();
     let mut scripts = Vec::new();
     for o in &outs {
-        files(o, &|p| p.file_name().is_some_and(|n| n == "Dockerfile"), &mut dockerfiles);
-        files(o, &|p| p.extension().is_some_and(|e| e == "sh"), &mut scripts);
+        files(
+            o,
+            &|p| p.file_name().is_some_and(|n| n == "Dockerfile"),
+            &mut dockerfiles,
+        );
+        files(
+            o,
+            &|p| p.extension().is_some_and(|e| e == "sh"),
+            &mut scripts,
+        );
     }
     assert!(dockerfiles.len() >= 14, "{dockerfiles:?}");
     for f in &dockerfiles {
-        let (ok, text) = check(Command::new("hadolint").args(["--no-color", "--failure-threshold", "warning"]).arg(f));
+        let (ok, text) = check(
+            Command::new("hadolint")
+                .args(["--no-color", "--failure-threshold", "warning"])
+                .arg(f),
+        );
         if !ok {
             failures.push(format!("hadolint {}:\n{text}", f.display()));
         }
@@ -97,7 +134,10 @@ fn hadolint_shellcheck_and_compose_accept_every_generated_file() {
             failures.push(format!("shellcheck {}:\n{text}", f.display()));
         }
     }
-    let v2 = Command::new("docker").args(["compose", "version"]).output().is_ok_and(|o| o.status.success());
+    let v2 = Command::new("docker")
+        .args(["compose", "version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
     for o in &outs {
         let compose = o.join("compose");
         for env in ["dev", "prod"] {
@@ -109,7 +149,14 @@ fn hadolint_shellcheck_and_compose_accept_every_generated_file() {
                 runs.push(c);
             }
             for mut c in runs {
-                c.current_dir(&compose).args(["-f", "docker-compose.yaml", "-f", &overlay, "config", "-q"]);
+                c.current_dir(&compose).args([
+                    "-f",
+                    "docker-compose.yaml",
+                    "-f",
+                    &overlay,
+                    "config",
+                    "-q",
+                ]);
                 let (ok, text) = check(&mut c);
                 if !ok {
                     failures.push(format!("{c:?} in {}:\n{text}", compose.display()));
@@ -117,5 +164,10 @@ fn hadolint_shellcheck_and_compose_accept_every_generated_file() {
             }
         }
     }
-    assert!(failures.is_empty(), "{} problem(s):\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} problem(s):\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

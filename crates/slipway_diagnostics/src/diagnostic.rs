@@ -108,7 +108,11 @@ impl Diagnostic {
 
     #[must_use]
     pub fn label(mut self, file: &str, span: Span, message: impl Into<String>) -> Self {
-        self.labels.push(Label { file: file.to_string(), span, message: message.into() });
+        self.labels.push(Label {
+            file: file.to_string(),
+            span,
+            message: message.into(),
+        });
         self
     }
 }
@@ -140,7 +144,10 @@ impl Diagnostics {
 
     #[must_use]
     pub fn error_count(&self) -> usize {
-        self.items.iter().filter(|d| d.severity == Severity::Error).count()
+        self.items
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .count()
     }
 
     #[must_use]

@@ -27,8 +27,14 @@ pub fn render_human(diags: &[Diagnostic], sources: &SourceMap, opts: RenderOptio
         render_one(&mut out, d, sources, opts);
         out.push('\n');
     }
-    let errors = diags.iter().filter(|d| d.severity == crate::Severity::Error).count();
-    let warnings = diags.iter().filter(|d| d.severity == crate::Severity::Warning).count();
+    let errors = diags
+        .iter()
+        .filter(|d| d.severity == crate::Severity::Error)
+        .count();
+    let warnings = diags
+        .iter()
+        .filter(|d| d.severity == crate::Severity::Warning)
+        .count();
     if errors + warnings > 0 {
         let _ = writeln!(out, "{errors} error(s), {warnings} warning(s)");
     }
@@ -44,35 +50,40 @@ fn render_one(out: &mut String, d: &Diagnostic, sources: &SourceMap, opts: Rende
     let head = format!("{}[{}]", d.severity.as_str(), d.rule_id);
     let _ = writeln!(out, "{}: {}", paint(opts, color, &head), d.message);
     let file = d.file.as_deref().and_then(|f| sources.get(f));
-    match (file, d.span) {
-        (Some(src), Some(span)) => {
-            let (line, col) = src.line_col(span.start);
-            let text = src.lines.line_text(&src.text, line);
-            let width = line.to_string().len();
-            let pad = " ".repeat(width);
-            let _ = writeln!(out, "{pad}--> {}:{line}:{col}", src.name);
-            let _ = writeln!(out, "{pad} |");
-            let _ = writeln!(out, "{line} | {text}");
-            let (end_line, end_col) = src.line_col(span.end);
-            let line_chars = text.chars().count();
-            let stop = if end_line == line { end_col } else { line_chars + 1 };
-            let carets = "^".repeat(stop.saturating_sub(col).max(1));
-            let under = format!("{}{}", " ".repeat(col - 1), paint(opts, color, &carets));
-            let _ = writeln!(out, "{pad} | {under}");
-            for label in &d.labels {
-                if let Some(lsrc) = sources.get(&label.file) {
-                    let (l, c) = lsrc.line_col(label.span.start);
-                    let _ = writeln!(out, "{pad} = note: {} ({}:{l}:{c})", label.message, lsrc.name);
-                }
+    if let (Some(src), Some(span)) = (file, d.span) {
+        let (line, col) = src.line_col(span.start);
+        let text = src.lines.line_text(&src.text, line);
+        let width = line.to_string().len();
+        let pad = " ".repeat(width);
+        let _ = writeln!(out, "{pad}--> {}:{line}:{col}", src.name);
+        let _ = writeln!(out, "{pad} |");
+        let _ = writeln!(out, "{line} | {text}");
+        let (end_line, end_col) = src.line_col(span.end);
+        let line_chars = text.chars().count();
+        let stop = if end_line == line {
+            end_col
+        } else {
+            line_chars + 1
+        };
+        let carets = "^".repeat(stop.saturating_sub(col).max(1));
+        let under = format!("{}{}", " ".repeat(col - 1), paint(opts, color, &carets));
+        let _ = writeln!(out, "{pad} | {under}");
+        for label in &d.labels {
+            if let Some(lsrc) = sources.get(&label.file) {
+                let (l, c) = lsrc.line_col(label.span.start);
+                let _ = writeln!(
+                    out,
+                    "{pad} = note: {} ({}:{l}:{c})",
+                    label.message, lsrc.name
+                );
             }
-            notes(out, d, &pad);
         }
-        (_, _) => {
-            if let Some(f) = &d.file {
-                let _ = writeln!(out, " --> {f}");
-            }
-            notes(out, d, " ");
+        notes(out, d, &pad);
+    } else {
+        if let Some(f) = &d.file {
+            let _ = writeln!(out, " --> {f}");
         }
+        notes(out, d, " ");
     }
 }
 
@@ -96,7 +107,8 @@ pub fn render_json(diags: &[Diagnostic], sources: &SourceMap) -> serde_json::Val
         .iter()
         .map(|d| {
             let mut v = serde_json::to_value(d).unwrap_or_default();
-            if let (Some(src), Some(span)) = (d.file.as_deref().and_then(|f| sources.get(f)), d.span)
+            if let (Some(src), Some(span)) =
+                (d.file.as_deref().and_then(|f| sources.get(f)), d.span)
             {
                 let (line, column) = src.line_col(span.start);
                 let (end_line, end_column) = src.line_col(span.end);
@@ -123,13 +135,22 @@ mod tests {
     #[test]
     fn underlines_the_span() {
         let mut map = SourceMap::default();
-        map.add(Arc::new(SourceFile::new("s.yaml", "a: 1\n  depend_on: [x]\n")));
+        map.add(Arc::new(SourceFile::new(
+            "s.yaml",
+            "a: 1\n  depend_on: [x]\n",
+        )));
         let d = Diagnostic::error("SPEC002", "unknown key `depend_on`")
             .at("s.yaml", Span::new(7, 16))
             .help("did you mean `depends_on`?");
         let text = render_human(&[d], &map, RenderOptions::default());
         assert!(text.contains(" --> s.yaml:2:3"), "{text}");
-        assert!(text.contains("2 |   depend_on: [x]\n  |   ^^^^^^^^^\n"), "{text}");
-        assert!(text.contains("= help: did you mean `depends_on`?"), "{text}");
+        assert!(
+            text.contains("2 |   depend_on: [x]\n  |   ^^^^^^^^^\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("= help: did you mean `depends_on`?"),
+            "{text}"
+        );
     }
 }

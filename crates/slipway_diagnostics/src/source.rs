@@ -14,7 +14,10 @@ pub struct Span {
 impl Span {
     #[must_use]
     pub fn new(start: usize, end: usize) -> Self {
-        Self { start, end: end.max(start) }
+        Self {
+            start,
+            end: end.max(start),
+        }
     }
 
     #[must_use]
@@ -64,7 +67,9 @@ impl LineIndex {
             return "";
         };
         let end = self.starts.get(line).map_or(text.len(), |e| *e);
-        text.get(start..end).unwrap_or("").trim_end_matches(['\n', '\r'])
+        text.get(start..end)
+            .unwrap_or("")
+            .trim_end_matches(['\n', '\r'])
     }
 
     /// Byte offset of a 1-based line and 1-based character column.
@@ -99,7 +104,11 @@ impl SourceFile {
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
         let text = text.into();
         let lines = LineIndex::new(&text);
-        Self { name: name.into(), text, lines }
+        Self {
+            name: name.into(),
+            text,
+            lines,
+        }
     }
 
     #[must_use]

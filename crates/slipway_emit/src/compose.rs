@@ -72,19 +72,34 @@ pub(crate) struct ComposeView<'a> {
 fn health(test: Vec<String>, slow: bool) -> Health {
     let mut t = vec!["CMD".to_string()];
     t.extend(test);
-    Health { test: t, interval: "10s", timeout: "5s", retries: if slow { 10 } else { 5 }, start_period: if slow { "60s" } else { "20s" } }
+    Health {
+        test: t,
+        interval: "10s",
+        timeout: "5s",
+        retries: if slow { 10 } else { 5 },
+        start_period: if slow { "60s" } else { "20s" },
+    }
 }
 
 fn env_named(app: &App, wanted: &str, fallback_last: bool) -> String {
     if app.environments.iter().any(|e| e == wanted) {
         return wanted.to_string();
     }
-    let pick = if fallback_last { app.environments.last() } else { app.environments.first() };
+    let pick = if fallback_last {
+        app.environments.last()
+    } else {
+        app.environments.first()
+    };
     pick.cloned().unwrap_or_else(|| wanted.to_string())
 }
 
 /// Connection settings a service gets for each thing it depends on.
-fn connection_env(app: &App, svc: &Service, env: &mut Vec<(String, String)>, secrets: &mut Vec<String>) {
+fn connection_env(
+    app: &App,
+    svc: &Service,
+    env: &mut Vec<(String, String)>,
+    secrets: &mut Vec<String>,
+) {
     for dep in &svc.depends_on {
         let p = env_prefix(dep);
         if let Some(r) = app.resources.get(dep) {
@@ -95,7 +110,10 @@ fn connection_env(app: &App, svc: &Service, env: &mut Vec<(String, String)>, sec
                     env.push((format!("{p}_PORT"), port.to_string()));
                     env.push((format!("{p}_NAME"), app.name.clone()));
                     env.push((format!("{p}_USER"), app.name.clone()));
-                    env.push((format!("{p}_PASSWORD_FILE"), format!("/run/secrets/{}", resource_secret(dep))));
+                    env.push((
+                        format!("{p}_PASSWORD_FILE"),
+                        format!("/run/secrets/{}", resource_secret(dep)),
+                    ));
                     secrets.push(resource_secret(dep));
                 }
                 ResourceKind::Redis => {
@@ -103,7 +121,9 @@ fn connection_env(app: &App, svc: &Service, env: &mut Vec<(String, String)>, sec
                     env.push((format!("{p}_PORT"), port.to_string()));
                     env.push((format!("{p}_URL"), format!("redis://{dep}:{port}/0")));
                 }
-                ResourceKind::Nats => env.push((format!("{p}_URL"), format!("nats://{dep}:{port}"))),
+                ResourceKind::Nats => {
+                    env.push((format!("{p}_URL"), format!("nats://{dep}:{port}")))
+                }
             }
         } else if let Some(port) = app.services.get(dep).and_then(Service::container_port) {
             env.push((format!("{p}_URL"), format!("http://{dep}:{port}")));
@@ -111,7 +131,13 @@ fn connection_env(app: &App, svc: &Service, env: &mut Vec<(String, String)>, sec
     }
 }
 
-fn service_entry(app: &App, req: &EmitRequest, svc: &Service, envs: (&str, &str), problems: &mut Vec<slipway_diagnostics::Diagnostic>) -> Entry {
+fn service_entry(
+    app: &App,
+    req: &EmitRequest,
+    svc: &Service,
+    envs: (&str, &str),
+    problems: &mut Vec<slipway_diagnostics::Diagnostic>,
+) -> Entry {
     let (dev, prod) = envs;
     let plan = svc.plan();
     let mut environment: Vec<(String, String)> = Vec::new();
@@ -121,7 +147,10 @@ fn service_entry(app: &App, req: &EmitRequest, svc: &Service, envs: (&str, &str)
     }
     connection_env(app, svc, &mut environment, &mut secrets);
     for s in &svc.secrets {
-        environment.push((format!("{s}_FILE"), format!("/run/secrets/{}", secret_file(s))));
+        environment.push((
+            format!("{s}_FILE"),
+            format!("/run/secrets/{}", secret_file(s)),
+        ));
         secrets.push(secret_file(s));
     }
     environment.extend(svc.env.iter().map(|(k, v)| (k.clone(), v.clone())));
@@ -134,26 +163,59 @@ fn service_entry(app: &App, req: &EmitRequest, svc: &Service, envs: (&str, &str)
             let layout = req.layout.get(&svc.name).cloned().unwrap_or_default();
             (
                 format!("{}/{}:${{IMAGE_TAG:-local}}", app.name, svc.name),
-                Some(Build { context: layout.context, dockerfile: layout.dockerfile }),
+                Some(Build {
+                    context: layout.context,
+                    dockerfile: layout.dockerfile,
+                }),
             )
         }
-        ServiceSource::Image { image } => (images::resolve(app, image, &format!("service `{}`", svc.name), problems), None),
+        ServiceSource::Image { image } => (
+            images::resolve(app, image, &format!("service `{}`", svc.name), problems),
+            None,
+        ),
     };
-    let depends_on = svc
-        .depends_on
-        .iter()
-        .map(|d| {
-            let healthy = app.resources.contains_key(d) || app.services.get(d).is_some_and(|s| healthcheck_argv(s, s.plan().map(|p| p.language)).is_some());
-            (d.clone(), if healthy { "service_healthy" } else { "service_started" })
-        })
-        .collect();
+    let depends_on =
+        svc.depends_on
+            .iter()
+            .map(|d| {
+                let healthy = app.resources.contains_key(d)
+                    || app.services.get(d).is_some_and(|s| {
+                        healthcheck_argv(s, s.plan().map(|p| p.language)).is_some()
+                    });
+                (
+                    d.clone(),
+                    if healthy {
+                        "service_healthy"
+                    } else {
+                        "service_started"
+                    },
+                )
+            })
+            .collect();
     let publish = |env: &str| -> Vec<String> {
-        let (Some(port), Some(first)) = (svc.container_port(), svc.host_port.or(svc.container_port())) else { return Vec::new() };
+        let (Some(port), Some(first)) =
+            (svc.container_port(), svc.host_port.or(svc.container_port()))
+        else {
+            return Vec::new();
+        };
         let n = svc.replicas.get(env).copied().unwrap_or(1).max(1);
-        let host = if n > 1 { format!("{first}-{}", u32::from(first) + n - 1) } else { first.to_string() };
+        let host = if n > 1 {
+            format!("{first}-{}", u32::from(first) + n - 1)
+        } else {
+            first.to_string()
+        };
         vec![format!("127.0.0.1:{host}:{port}")]
     };
-    let workdir = if plan.is_some_and(|p| matches!(p.language, slipway_model::Language::Python | slipway_model::Language::Node)) { "/app" } else { "/src" };
+    let workdir = if plan.is_some_and(|p| {
+        matches!(
+            p.language,
+            slipway_model::Language::Python | slipway_model::Language::Node
+        )
+    }) {
+        "/app"
+    } else {
+        "/src"
+    };
     let mut dev_volumes = Vec::new();
     if let Some(b) = &build {
         dev_volumes.push(format!("{}:{workdir}", b.context));
@@ -172,7 +234,12 @@ fn service_entry(app: &App, req: &EmitRequest, svc: &Service, envs: (&str, &str)
         environment,
         secrets,
         volumes: Vec::new(),
-        healthcheck: healthcheck_argv(svc, plan.map(|p| p.language)).map(|t| health(t, plan.is_some_and(|p| p.language == slipway_model::Language::Java))),
+        healthcheck: healthcheck_argv(svc, plan.map(|p| p.language)).map(|t| {
+            health(
+                t,
+                plan.is_some_and(|p| p.language == slipway_model::Language::Java),
+            )
+        }),
         depends_on,
         hardened: true,
         dev_ports: publish(dev),
@@ -185,22 +252,45 @@ fn service_entry(app: &App, req: &EmitRequest, svc: &Service, envs: (&str, &str)
     }
 }
 
-fn resource_entry(app: &App, r: &Resource, problems: &mut Vec<slipway_diagnostics::Diagnostic>) -> Entry {
-    let image = images::resolve(app, &images::resource_image(r), &format!("resource `{}`", r.name), problems);
+fn resource_entry(
+    app: &App,
+    r: &Resource,
+    problems: &mut Vec<slipway_diagnostics::Diagnostic>,
+) -> Entry {
+    let image = images::resolve(
+        app,
+        &images::resource_image(r),
+        &format!("resource `{}`", r.name),
+        problems,
+    );
     let volume = format!("{}-data", r.name);
     let s = |x: &str| x.to_string();
     let (environment, secrets, command, mount, test, limits) = match r.kind {
         ResourceKind::Postgres => (
             vec![
                 (s("POSTGRES_DB"), app.name.clone()),
-                (s("POSTGRES_PASSWORD_FILE"), format!("/run/secrets/{}", resource_secret(&r.name))),
+                (
+                    s("POSTGRES_PASSWORD_FILE"),
+                    format!("/run/secrets/{}", resource_secret(&r.name)),
+                ),
                 (s("POSTGRES_USER"), app.name.clone()),
             ],
             vec![resource_secret(&r.name)],
             None,
             "/var/lib/postgresql/data",
-            vec![s("pg_isready"), s("-h"), s("127.0.0.1"), s("-U"), app.name.clone(), s("-d"), app.name.clone()],
-            Limits { cpu: Some(s("1")), memory: Some(s("1Gi")) },
+            vec![
+                s("pg_isready"),
+                s("-h"),
+                s("127.0.0.1"),
+                s("-U"),
+                app.name.clone(),
+                s("-d"),
+                app.name.clone(),
+            ],
+            Limits {
+                cpu: Some(s("1")),
+                memory: Some(s("1Gi")),
+            },
         ),
         ResourceKind::Redis => (
             Vec::new(),
@@ -208,15 +298,33 @@ fn resource_entry(app: &App, r: &Resource, problems: &mut Vec<slipway_diagnostic
             Some(vec![s("redis-server"), s("--appendonly"), s("yes")]),
             "/data",
             vec![s("redis-cli"), s("ping")],
-            Limits { cpu: Some(s("500m")), memory: Some(s("256Mi")) },
+            Limits {
+                cpu: Some(s("500m")),
+                memory: Some(s("256Mi")),
+            },
         ),
         ResourceKind::Nats => (
             Vec::new(),
             Vec::new(),
-            Some(vec![s("--jetstream"), s("--store_dir"), s("/data"), s("--http_port"), s("8222")]),
+            Some(vec![
+                s("--jetstream"),
+                s("--store_dir"),
+                s("/data"),
+                s("--http_port"),
+                s("8222"),
+            ]),
             "/data",
-            vec![s("wget"), s("-q"), s("-O"), s("/dev/null"), s("http://127.0.0.1:8222/healthz")],
-            Limits { cpu: Some(s("500m")), memory: Some(s("256Mi")) },
+            vec![
+                s("wget"),
+                s("-q"),
+                s("-O"),
+                s("/dev/null"),
+                s("http://127.0.0.1:8222/healthz"),
+            ],
+            Limits {
+                cpu: Some(s("500m")),
+                memory: Some(s("256Mi")),
+            },
         ),
     };
     Entry {
@@ -247,8 +355,16 @@ pub(crate) fn view<'a>(app: &'a App, req: &'a EmitRequest, out: &mut Emitted) ->
     let dev = env_named(app, "dev", false);
     let prod = env_named(app, "prod", true);
     let mut problems = Vec::new();
-    let mut entries: Vec<Entry> = app.services.values().map(|s| service_entry(app, req, s, (&dev, &prod), &mut problems)).collect();
-    entries.extend(app.resources.values().map(|r| resource_entry(app, r, &mut problems)));
+    let mut entries: Vec<Entry> = app
+        .services
+        .values()
+        .map(|s| service_entry(app, req, s, (&dev, &prod), &mut problems))
+        .collect();
+    entries.extend(
+        app.resources
+            .values()
+            .map(|r| resource_entry(app, r, &mut problems)),
+    );
     entries.sort_by(|a, b| a.name.cmp(&b.name));
     for p in problems {
         out.diagnostics.push(p);
@@ -264,7 +380,11 @@ pub(crate) fn view<'a>(app: &'a App, req: &'a EmitRequest, out: &mut Emitted) ->
         .collect();
     secrets.sort_by(|a, b| a.name.cmp(&b.name));
     secrets.dedup_by(|a, b| a.name == b.name);
-    let volumes = entries.iter().flat_map(|e| e.volumes.iter()).filter_map(|v| v.split(':').next().map(ToString::to_string)).collect();
+    let volumes = entries
+        .iter()
+        .flat_map(|e| e.volumes.iter())
+        .filter_map(|v| v.split(':').next().map(ToString::to_string))
+        .collect();
     ComposeView {
         app: &app.name,
         source: &req.source,
@@ -287,14 +407,29 @@ pub(crate) fn emit(view: &ComposeView<'_>, templates: &Templates, out: &mut Emit
         ("compose/gitignore.j2", "compose/.gitignore", "gitignore", "Keeps secret files and local .env out of git", false),
     ];
     for (template, path, kind, definition, is_yaml) in files {
-        let rendered = templates
-            .render(template, view)
-            .and_then(|text| if is_yaml { validate::yaml(&text, template, path).map(|()| text) } else { Ok(text) });
+        let rendered = templates.render(template, view).and_then(|text| {
+            if is_yaml {
+                validate::yaml(&text, template, path).map(|()| text)
+            } else {
+                Ok(text)
+            }
+        });
         match rendered {
             Ok(text) => {
                 out.files.add(path, text);
-                let id = format!("artifact.compose.{}", path.trim_start_matches("compose/").trim_start_matches('.').replace('.', "-"));
-                out.files.artifact(id, kind, traces.clone(), definition.to_string(), vec![path.to_string()]);
+                let id = format!(
+                    "artifact.compose.{}",
+                    path.trim_start_matches("compose/")
+                        .trim_start_matches('.')
+                        .replace('.', "-")
+                );
+                out.files.artifact(
+                    id,
+                    kind,
+                    traces.clone(),
+                    definition.to_string(),
+                    vec![path.to_string()],
+                );
             }
             Err(d) => out.diagnostics.push(d),
         }

@@ -88,18 +88,29 @@ pub(crate) fn emit(app: &App, templates: &Templates, out: &mut Emitted) {
             dev_start: plan.dev_start.clone().unwrap_or_else(|| start.clone()),
             start,
             healthcheck: healthcheck_argv(svc, Some(plan.language)),
-            binary: plan.start.first().and_then(|s| s.rsplit('/').next()).unwrap_or("app").to_string(),
+            binary: plan
+                .start
+                .first()
+                .and_then(|s| s.rsplit('/').next())
+                .unwrap_or("app")
+                .to_string(),
             uid: APP_UID,
         };
         let dockerfile = format!("docker/{}/Dockerfile", svc.name);
         let ignore = format!("docker/{}/Dockerfile.dockerignore", svc.name);
-        let rendered = templates.render(template, &view).and_then(|text| validate::dockerfile(&text, template, &dockerfile).map(|()| text));
+        let rendered = templates
+            .render(template, &view)
+            .and_then(|text| validate::dockerfile(&text, template, &dockerfile).map(|()| text));
         let ignored = templates.render("docker/dockerignore.j2", &view);
         match (rendered, ignored) {
             (Ok(text), Ok(ign)) => {
                 out.files.add(dockerfile.clone(), text);
                 out.files.add(ignore.clone(), ign);
-                let framework = plan.framework.as_deref().map(|f| format!("/{f}")).unwrap_or_default();
+                let framework = plan
+                    .framework
+                    .as_deref()
+                    .map(|f| format!("/{f}"))
+                    .unwrap_or_default();
                 out.files.artifact(
                     format!("artifact.docker.{}", svc.name),
                     "dockerfile",

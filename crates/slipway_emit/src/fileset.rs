@@ -25,7 +25,20 @@ impl FileSet {
         self.files.insert(path.into(), text);
     }
 
-    pub fn artifact(&mut self, id: String, kind: &str, traces: Vec<String>, definition: String, paths: Vec<String>) {
-        self.artifacts.push(Artifact { id, kind: kind.to_string(), traces, definition, paths });
+    pub fn artifact(
+        &mut self,
+        id: String,
+        kind: &str,
+        traces: Vec<String>,
+        definition: String,
+        paths: Vec<String>,
+    ) {
+        self.artifacts.push(Artifact {
+            id,
+            kind: kind.to_string(),
+            traces,
+            definition,
+            paths,
+        });
     }
 }

@@ -9,11 +9,26 @@ use slipway_model::{App, BuildPlan, Language, Resource, ResourceKind};
 pub fn language_images(plan: &BuildPlan) -> (String, String) {
     let v = &plan.version;
     match plan.language {
-        Language::Python => (format!("python:{v}-slim-bookworm"), format!("python:{v}-slim-bookworm")),
-        Language::Node => (format!("node:{v}-bookworm-slim"), format!("node:{v}-bookworm-slim")),
-        Language::Go => (format!("golang:{v}-bookworm"), "debian:bookworm-slim".into()),
-        Language::Rust => (format!("rust:{v}-slim-bookworm"), "debian:bookworm-slim".into()),
-        Language::Java => (format!("maven:3.9-eclipse-temurin-{v}"), format!("eclipse-temurin:{v}-jre")),
+        Language::Python => (
+            format!("python:{v}-slim-bookworm"),
+            format!("python:{v}-slim-bookworm"),
+        ),
+        Language::Node => (
+            format!("node:{v}-bookworm-slim"),
+            format!("node:{v}-bookworm-slim"),
+        ),
+        Language::Go => (
+            format!("golang:{v}-bookworm"),
+            "debian:bookworm-slim".into(),
+        ),
+        Language::Rust => (
+            format!("rust:{v}-slim-bookworm"),
+            "debian:bookworm-slim".into(),
+        ),
+        Language::Java => (
+            format!("maven:3.9-eclipse-temurin-{v}"),
+            format!("eclipse-temurin:{v}-jre"),
+        ),
     }
 }
 

@@ -15,10 +15,12 @@ pub const MANIFEST_PATH: &str = "level-11.manifest.yaml";
 
 #[must_use]
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().fold(String::with_capacity(64), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    Sha256::digest(bytes)
+        .iter()
+        .fold(String::with_capacity(64), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }
 
 fn q(s: &str) -> String {
@@ -48,29 +50,57 @@ fn invariants(app: &App, out: &Emitted) -> Vec<Invariant> {
     let mut inv = Vec::new();
     let declared = compose_services(&out.files.files);
     if let Some(declared) = &declared {
-        let missing: Vec<&str> = app.services.keys().filter(|s| !declared.contains_key(*s)).map(String::as_str).collect();
+        let missing: Vec<&str> = app
+            .services
+            .keys()
+            .filter(|s| !declared.contains_key(*s))
+            .map(String::as_str)
+            .collect();
         inv.push(Invariant {
             name: "every-service-has-a-container",
             ok: missing.is_empty(),
             detail: if missing.is_empty() {
-                format!("{} of {} services have a container in compose/docker-compose.yaml", app.services.len(), app.services.len())
+                format!(
+                    "{} of {} services have a container in compose/docker-compose.yaml",
+                    app.services.len(),
+                    app.services.len()
+                )
             } else {
                 format!("no container for: {}", missing.join(", "))
             },
         });
-        let unchecked: Vec<&str> = declared.iter().filter(|(_, h)| !**h).map(|(n, _)| n.as_str()).collect();
+        let unchecked: Vec<&str> = declared
+            .iter()
+            .filter(|(_, h)| !**h)
+            .map(|(n, _)| n.as_str())
+            .collect();
         inv.push(Invariant {
             name: "every-container-has-a-healthcheck",
             ok: unchecked.is_empty(),
             detail: if unchecked.is_empty() {
-                format!("{} of {} containers define a healthcheck", declared.len(), declared.len())
+                format!(
+                    "{} of {} containers define a healthcheck",
+                    declared.len(),
+                    declared.len()
+                )
             } else {
-                format!("no healthcheck for: {} (give them `health:` in the spec)", unchecked.join(", "))
+                format!(
+                    "no healthcheck for: {} (give them `health:` in the spec)",
+                    unchecked.join(", ")
+                )
             },
         });
     }
     let built = app.services.values().filter(|s| s.plan().is_some()).count();
-    let images = app.services.keys().filter(|s| out.files.files.contains_key(&format!("docker/{s}/Dockerfile"))).count();
+    let images = app
+        .services
+        .keys()
+        .filter(|s| {
+            out.files
+                .files
+                .contains_key(&format!("docker/{s}/Dockerfile"))
+        })
+        .count();
     inv.push(Invariant {
         name: "every-built-service-has-a-dockerfile",
         ok: images == built,
@@ -83,9 +113,15 @@ pub(crate) fn emit(app: &App, req: &EmitRequest, out: &mut Emitted) {
     let inv = invariants(app, out);
     for i in inv.iter().filter(|i| !i.ok) {
         let d = if i.name == "every-container-has-a-healthcheck" {
-            Diagnostic::warning("GEN002", format!("invariant `{}` does not hold: {}", i.name, i.detail))
+            Diagnostic::warning(
+                "GEN002",
+                format!("invariant `{}` does not hold: {}", i.name, i.detail),
+            )
         } else {
-            Diagnostic::error("GEN001", format!("invariant `{}` does not hold: {}", i.name, i.detail))
+            Diagnostic::error(
+                "GEN001",
+                format!("invariant `{}` does not hold: {}", i.name, i.detail),
+            )
         };
         out.diagnostics.push(d.in_file(&req.source));
     }
@@ -93,11 +129,28 @@ pub(crate) fn emit(app: &App, req: &EmitRequest, out: &mut Emitted) {
         .services
         .values()
         .map(|s| (s.id(), (s.trace.location(), s.trace.item.clone())))
-        .chain(app.resources.values().map(|r| (r.id(), (r.trace.location(), r.trace.item.clone()))))
-        .map(|(id, (at, item))| (id, format!("at: {}{}", q(&at), item.map(|i| format!("\n        level10: {}", q(&i))).unwrap_or_default())))
+        .chain(
+            app.resources
+                .values()
+                .map(|r| (r.id(), (r.trace.location(), r.trace.item.clone()))),
+        )
+        .map(|(id, (at, item))| {
+            (
+                id,
+                format!(
+                    "at: {}{}",
+                    q(&at),
+                    item.map(|i| format!("\n        level10: {}", q(&i)))
+                        .unwrap_or_default()
+                ),
+            )
+        })
         .collect();
     let mut y = String::new();
-    let _ = writeln!(y, "# Generated by slipway: every artifact, what it traces back to, and its content hash.");
+    let _ = writeln!(
+        y,
+        "# Generated by slipway: every artifact, what it traces back to, and its content hash."
+    );
     let _ = writeln!(y, "schema_version: 1");
     let _ = writeln!(y, "generator: {}", q(GENERATOR));
     let _ = writeln!(y, "build_id: {}", q(&req.build_id));
@@ -122,7 +175,12 @@ pub(crate) fn emit(app: &App, req: &EmitRequest, out: &mut Emitted) {
         let _ = writeln!(y, "    definition: {}", q(&a.definition));
         let _ = writeln!(y, "    artifacts:");
         for p in &a.paths {
-            let hash = out.files.files.get(p).map(|t| sha256_hex(t.as_bytes())).unwrap_or_default();
+            let hash = out
+                .files
+                .files
+                .get(p)
+                .map(|t| sha256_hex(t.as_bytes()))
+                .unwrap_or_default();
             let _ = writeln!(y, "      - path: {}\n        sha256: {}", q(p), q(&hash));
         }
         let _ = writeln!(y, "    status: generated");
@@ -134,7 +192,13 @@ pub(crate) fn emit(app: &App, req: &EmitRequest, out: &mut Emitted) {
     let _ = writeln!(y, "  resources: {}", app.resources.len());
     let _ = writeln!(y, "validation:");
     for i in &inv {
-        let _ = writeln!(y, "  - invariant: {}\n    status: {}\n    detail: {}", i.name, if i.ok { "pass" } else { "fail" }, q(&i.detail));
+        let _ = writeln!(
+            y,
+            "  - invariant: {}\n    status: {}\n    detail: {}",
+            i.name,
+            if i.ok { "pass" } else { "fail" },
+            q(&i.detail)
+        );
     }
     out.files.add(MANIFEST_PATH, y);
 }
@@ -143,8 +207,12 @@ pub(crate) fn emit(app: &App, req: &EmitRequest, out: &mut Emitted) {
 #[must_use]
 pub fn manifest_hashes(text: &str) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
-    let Ok(docs) = YamlLoader::load_from_str(text) else { return out };
-    let Some(items) = docs.first().and_then(|d| d["items"].as_vec()) else { return out };
+    let Ok(docs) = YamlLoader::load_from_str(text) else {
+        return out;
+    };
+    let Some(items) = docs.first().and_then(|d| d["items"].as_vec()) else {
+        return out;
+    };
     for item in items {
         for a in item["artifacts"].as_vec().map_or(&[][..], Vec::as_slice) {
             if let (Some(p), Some(h)) = (a["path"].as_str(), a["sha256"].as_str()) {

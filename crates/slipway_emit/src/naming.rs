@@ -38,7 +38,8 @@ pub fn compose_cpus(cpu: &str) -> String {
 /// Kubernetes memory (`512Mi`, `1Gi`) -> compose memory (`512M`, `1G`; binary units).
 #[must_use]
 pub fn compose_memory(mem: &str) -> String {
-    mem.strip_suffix('i').map_or_else(|| mem.to_string(), ToString::to_string)
+    mem.strip_suffix('i')
+        .map_or_else(|| mem.to_string(), ToString::to_string)
 }
 
 #[cfg(test)]

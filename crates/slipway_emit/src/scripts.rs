@@ -15,8 +15,17 @@ pub(crate) fn emit(view: &ComposeView<'_>, templates: &Templates, out: &mut Emit
         match templates.render(template, view) {
             Ok(text) => {
                 out.files.add(path, text);
-                let id = format!("artifact.scripts.{}", path.trim_start_matches("scripts/").trim_end_matches(".sh"));
-                out.files.artifact(id, "script", traces.clone(), definition.to_string(), vec![path.to_string()]);
+                let id = format!(
+                    "artifact.scripts.{}",
+                    path.trim_start_matches("scripts/").trim_end_matches(".sh")
+                );
+                out.files.artifact(
+                    id,
+                    "script",
+                    traces.clone(),
+                    definition.to_string(),
+                    vec![path.to_string()],
+                );
             }
             Err(d) => out.diagnostics.push(d),
         }

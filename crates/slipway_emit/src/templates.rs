@@ -2,10 +2,11 @@
 //! may override with a file of the same relative name in a folder (`--templates DIR`).
 
 use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value};
-use std::error::Error as _;
 use slipway_diagnostics::Diagnostic;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::error::Error as _;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
 
 macro_rules! builtin {
     ($($name:literal),* $(,)?) => {
@@ -57,19 +58,24 @@ impl Templates {
     ///
     /// # Errors
     /// When `dir` is given but cannot be read.
-    pub fn new(dir: Option<PathBuf>) -> Result<Self, TemplateError> {
+    pub fn new(dir: Option<&Path>) -> Result<Self, TemplateError> {
         let mut overrides: BTreeMap<String, String> = BTreeMap::new();
-        if let Some(dir) = &dir {
+        if let Some(dir) = dir {
             for name in TEMPLATE_NAMES {
                 let path = dir.join(name);
                 if path.is_file() {
-                    let text = std::fs::read_to_string(&path).map_err(|source| TemplateError::Unreadable { path: path.clone(), source })?;
+                    let text = std::fs::read_to_string(&path).map_err(|source| {
+                        TemplateError::Unreadable {
+                            path: path.clone(),
+                            source,
+                        }
+                    })?;
                     overrides.insert((*name).to_string(), text);
                 }
             }
             if !dir.is_dir() {
                 return Err(TemplateError::Unreadable {
-                    path: dir.clone(),
+                    path: dir.to_path_buf(),
                     source: std::io::Error::new(std::io::ErrorKind::NotFound, "not a folder"),
                 });
             }
@@ -84,7 +90,12 @@ impl Templates {
         env.add_filter("yaml", yaml_scalar);
         env.add_filter("json", json);
         env.add_filter("shq", shell_quote);
-        env.set_loader(move |name| Ok(overrides.get(name).cloned().or_else(|| builtin(name).map(ToString::to_string))));
+        env.set_loader(move |name| {
+            Ok(overrides
+                .get(name)
+                .cloned()
+                .or_else(|| builtin(name).map(ToString::to_string)))
+        });
         Ok(Self { env, overridden })
     }
 
@@ -100,17 +111,26 @@ impl Templates {
     /// # Errors
     /// A `TPL001` diagnostic when the template is missing, malformed or fails.
     pub fn render(&self, name: &str, ctx: &impl serde::Serialize) -> Result<String, Diagnostic> {
-        let origin = if self.overridden.iter().any(|o| o == name) { "overridden template" } else { "built-in template" };
+        let origin = if self.overridden.iter().any(|o| o == name) {
+            "overridden template"
+        } else {
+            "built-in template"
+        };
         let fail = |e: minijinja::Error| {
             let mut detail = e.to_string();
             let mut source = e.source();
             while let Some(s) = source {
-                detail.push_str(&format!(": {s}"));
+                let _ = write!(detail, ": {s}");
                 source = s.source();
             }
             Diagnostic::error("TPL001", format!("{origin} `{name}` failed to render"))
                 .in_file(&format!("templates/{name}"))
-                .found(format!("{detail}{}", e.line().map(|l| format!(" (template line {l})")).unwrap_or_default()))
+                .found(format!(
+                    "{detail}{}",
+                    e.line()
+                        .map(|l| format!(" (template line {l})"))
+                        .unwrap_or_default()
+                ))
                 .help("fix the template, or remove the override to use the built-in one")
         };
         let tpl = self.env.get_template(name).map_err(fail)?;
@@ -120,14 +140,20 @@ impl Templates {
 
 /// A YAML scalar: plain when it cannot be misread, double-quoted otherwise.
 fn yaml_scalar(v: &Value) -> String {
-    let s = v.as_str().map_or_else(|| v.to_string(), ToString::to_string);
+    let s = v
+        .as_str()
+        .map_or_else(|| v.to_string(), ToString::to_string);
     if v.as_str().is_none() && (v.is_number() || v.kind() == minijinja::value::ValueKind::Bool) {
         return s;
     }
     let safe = !s.is_empty()
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '/' | '-' | '@'))
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '/' | '-' | '@'))
         && s.starts_with(|c: char| c.is_ascii_alphabetic() || c == '/' || c == '.')
-        && !matches!(s.to_ascii_lowercase().as_str(), "true" | "false" | "yes" | "no" | "on" | "off" | "null" | "y" | "n");
+        && !matches!(
+            s.to_ascii_lowercase().as_str(),
+            "true" | "false" | "yes" | "no" | "on" | "off" | "null" | "y" | "n"
+        );
     if safe {
         s
     } else {
@@ -141,8 +167,13 @@ fn json(v: &Value) -> String {
 
 /// POSIX shell single quoting.
 fn shell_quote(v: &Value) -> String {
-    let s = v.as_str().map_or_else(|| v.to_string(), ToString::to_string);
-    if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '/' | '-' | ':' | '=')) {
+    let s = v
+        .as_str()
+        .map_or_else(|| v.to_string(), ToString::to_string);
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '/' | '-' | ':' | '='))
+    {
         s
     } else {
         format!("'{}'", s.replace('\'', r"'\''"))

@@ -5,15 +5,33 @@ use slipway_diagnostics::Diagnostic;
 use yaml_rust2::YamlLoader;
 
 const INSTRUCTIONS: &[&str] = &[
-    "FROM", "RUN", "CMD", "LABEL", "EXPOSE", "ENV", "ADD", "COPY", "ENTRYPOINT", "VOLUME", "USER", "WORKDIR", "ARG",
-    "ONBUILD", "STOPSIGNAL", "HEALTHCHECK", "SHELL",
+    "FROM",
+    "RUN",
+    "CMD",
+    "LABEL",
+    "EXPOSE",
+    "ENV",
+    "ADD",
+    "COPY",
+    "ENTRYPOINT",
+    "VOLUME",
+    "USER",
+    "WORKDIR",
+    "ARG",
+    "ONBUILD",
+    "STOPSIGNAL",
+    "HEALTHCHECK",
+    "SHELL",
 ];
 
 fn bad(template: &str, path: &str, line: usize, text: &str, what: &str) -> Diagnostic {
-    Diagnostic::error("TPL002", format!("template `{template}` produced an invalid {what} for `{path}`"))
-        .in_file(&format!("templates/{template}"))
-        .found(format!("rendered line {line}: {text}"))
-        .help("fix the template (or remove your override); nothing was written")
+    Diagnostic::error(
+        "TPL002",
+        format!("template `{template}` produced an invalid {what} for `{path}`"),
+    )
+    .in_file(&format!("templates/{template}"))
+    .found(format!("rendered line {line}: {text}"))
+    .help("fix the template (or remove your override); nothing was written")
 }
 
 /// Every logical line starts with a known instruction and the first is `FROM` (after
@@ -36,17 +54,32 @@ pub fn dockerfile(text: &str, template: &str, path: &str) -> Result<(), Diagnost
         if upper == "FROM" {
             seen_from = true;
         } else if !seen_from && upper != "ARG" {
-            return Err(bad(template, path, i + 1, raw, "Dockerfile (an instruction before FROM)"));
+            return Err(bad(
+                template,
+                path,
+                i + 1,
+                raw,
+                "Dockerfile (an instruction before FROM)",
+            ));
         }
         let rest = line[word.len()..].trim();
-        if matches!(upper.as_str(), "CMD" | "ENTRYPOINT") && rest.starts_with('[') && serde_json::from_str::<Vec<String>>(rest).is_err() {
+        if matches!(upper.as_str(), "CMD" | "ENTRYPOINT")
+            && rest.starts_with('[')
+            && serde_json::from_str::<Vec<String>>(rest).is_err()
+        {
             return Err(bad(template, path, i + 1, raw, "exec-form array"));
         }
     }
     if seen_from {
         Ok(())
     } else {
-        Err(bad(template, path, 1, text.lines().next().unwrap_or(""), "Dockerfile (no FROM)"))
+        Err(bad(
+            template,
+            path,
+            1,
+            text.lines().next().unwrap_or(""),
+            "Dockerfile (no FROM)",
+        ))
     }
 }
 
@@ -55,7 +88,13 @@ pub fn yaml(text: &str, template: &str, path: &str) -> Result<(), Diagnostic> {
     YamlLoader::load_from_str(text).map(|_| ()).map_err(|e| {
         let line = e.marker().line();
         let shown = text.lines().nth(line.saturating_sub(1)).unwrap_or("");
-        bad(template, path, line, shown, &format!("YAML document ({})", e.info()))
+        bad(
+            template,
+            path,
+            line,
+            shown,
+            &format!("YAML document ({})", e.info()),
+        )
     })
 }
 

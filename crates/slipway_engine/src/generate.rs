@@ -9,6 +9,7 @@ use slipway_emit::{EmitRequest, ServiceLayout, Templates, GENERATOR};
 use slipway_import::detect::detect_folder;
 use slipway_import::spec::{did_you_mean, parse_spec};
 use slipway_model::{App, ServiceSource};
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -43,22 +44,36 @@ pub struct GenerateReport {
 impl GenerateReport {
     #[must_use]
     pub fn has_errors(&self) -> bool {
-        self.diagnostics.iter().any(|d| d.severity == slipway_diagnostics::Severity::Error)
+        self.diagnostics
+            .iter()
+            .any(|d| d.severity == slipway_diagnostics::Severity::Error)
     }
 }
 
 fn read_spec(path: &Path) -> Result<String, EngineError> {
-    let meta = std::fs::metadata(path).map_err(|source| EngineError::Read { path: path.to_path_buf(), source })?;
+    let meta = std::fs::metadata(path).map_err(|source| EngineError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
     if meta.len() > MAX_SPEC_BYTES {
         return Err(EngineError::Read {
             path: path.to_path_buf(),
-            source: std::io::Error::new(std::io::ErrorKind::InvalidData, format!("larger than the {MAX_SPEC_BYTES}-byte limit")),
+            source: std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("larger than the {MAX_SPEC_BYTES}-byte limit"),
+            ),
         });
     }
-    let bytes = std::fs::read(path).map_err(|source| EngineError::Read { path: path.to_path_buf(), source })?;
+    let bytes = std::fs::read(path).map_err(|source| EngineError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
     String::from_utf8(bytes).map_err(|e| EngineError::Read {
         path: path.to_path_buf(),
-        source: std::io::Error::new(std::io::ErrorKind::InvalidData, format!("not UTF-8 (byte {})", e.utf8_error().valid_up_to())),
+        source: std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("not UTF-8 (byte {})", e.utf8_error().valid_up_to()),
+        ),
     })
 }
 
@@ -66,15 +81,22 @@ fn read_spec(path: &Path) -> Result<String, EngineError> {
 /// holds no known language is an error at the service's `path`.
 fn detect_services(app: &mut App, spec_dir: &Path, file: &SourceFile, diags: &mut Diagnostics) {
     for svc in app.services.values_mut() {
-        let ServiceSource::Build { path, plan } = &mut svc.source else { continue };
+        let ServiceSource::Build { path, plan } = &mut svc.source else {
+            continue;
+        };
         let dir = spec_dir.join(&*path);
-        let at = file.lines.offset(&file.text, svc.trace.line, svc.trace.column);
+        let at = file
+            .lines
+            .offset(&file.text, svc.trace.line, svc.trace.column);
         let span = Span::new(at, at + svc.name.len());
         if !dir.is_dir() {
             diags.push(
-                Diagnostic::error("SPEC012", format!("service `{}`: folder `{path}` does not exist", svc.name))
-                    .at(&file.name, span)
-                    .help("`path` is relative to the folder that holds the spec"),
+                Diagnostic::error(
+                    "SPEC012",
+                    format!("service `{}`: folder `{path}` does not exist", svc.name),
+                )
+                .at(&file.name, span)
+                .help("`path` is relative to the folder that holds the spec"),
             );
             continue;
         }
@@ -108,7 +130,7 @@ fn detect_services(app: &mut App, spec_dir: &Path, file: &SourceFile, diags: &mu
                 detected.guessed.retain(|g| g != "port");
             }
         }
-        *plan = Some(detected);
+        *plan = Some(Box::new(detected));
     }
 }
 
@@ -117,7 +139,10 @@ fn build_id(app: &App, opts: &GenerateOptions) -> String {
     h.update(serde_json::to_vec(app).unwrap_or_default());
     h.update(GENERATOR.as_bytes());
     h.update(opts.environment.as_deref().unwrap_or("").as_bytes());
-    h.finalize().iter().take(6).map(|b| format!("{b:02x}")).collect()
+    h.finalize().iter().take(6).fold(String::new(), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
 }
 
 /// Reads, checks, emits and (unless `dry_run`) writes. Input problems come back as
@@ -137,12 +162,23 @@ pub fn generate(opts: &GenerateOptions) -> Result<GenerateReport, EngineError> {
         report.diagnostics = diags.into_sorted();
         return Ok(report);
     };
-    let spec_dir = absolute(opts.spec.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")));
-    let out_dir = opts.out.as_ref().map_or_else(|| spec_dir.join(DEFAULT_OUT), |o| absolute(o));
+    let spec_dir = absolute(
+        opts.spec
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new(".")),
+    );
+    let out_dir = opts
+        .out
+        .as_ref()
+        .map_or_else(|| spec_dir.join(DEFAULT_OUT), |o| absolute(o));
     report.out_dir.clone_from(&out_dir);
 
     // Traces name the spec by file name only, so output does not depend on the cwd.
-    let trace_name = opts.spec.file_name().map_or_else(|| "slipway.yaml".into(), |n| n.to_string_lossy().into_owned());
+    let trace_name = opts.spec.file_name().map_or_else(
+        || "slipway.yaml".into(),
+        |n| n.to_string_lossy().into_owned(),
+    );
     app.trace.file.clone_from(&trace_name);
     for s in app.services.values_mut() {
         s.trace.file.clone_from(&trace_name);
@@ -155,9 +191,12 @@ pub fn generate(opts: &GenerateOptions) -> Result<GenerateReport, EngineError> {
     }
     if let Some(env) = &opts.environment {
         if !app.environments.contains(env) {
-            let mut d = Diagnostic::error("SPEC011", format!("environment `{env}` is not declared in the spec"))
-                .in_file(&file.name)
-                .expected(format!("one of {}", app.environments.join(", ")));
+            let mut d = Diagnostic::error(
+                "SPEC011",
+                format!("environment `{env}` is not declared in the spec"),
+            )
+            .in_file(&file.name)
+            .expected(format!("one of {}", app.environments.join(", ")));
             if let Some(s) = did_you_mean(env, app.environments.iter().map(String::as_str)) {
                 d = d.help(format!("did you mean `{s}`?"));
             }
@@ -170,19 +209,27 @@ pub fn generate(opts: &GenerateOptions) -> Result<GenerateReport, EngineError> {
         return Ok(report);
     }
 
-    let mut req = EmitRequest { environment: opts.environment.clone(), source: trace_name, build_id: build_id(&app, opts), ..Default::default() };
+    let mut req = EmitRequest {
+        environment: opts.environment.clone(),
+        source: trace_name,
+        build_id: build_id(&app, opts),
+        ..Default::default()
+    };
     for svc in app.services.values() {
         if let ServiceSource::Build { path, .. } = &svc.source {
             let context = absolute(&spec_dir.join(path));
             let dockerfile = out_dir.join("docker").join(&svc.name).join("Dockerfile");
             req.layout.insert(
                 svc.name.clone(),
-                ServiceLayout { context: relative(&out_dir.join("compose"), &context), dockerfile: relative(&context, &dockerfile) },
+                ServiceLayout {
+                    context: relative(&out_dir.join("compose"), &context),
+                    dockerfile: relative(&context, &dockerfile),
+                },
             );
         }
     }
     report.build_id.clone_from(&req.build_id);
-    let templates = Templates::new(opts.templates.clone())?;
+    let templates = Templates::new(opts.templates.as_deref())?;
     let emitted = slipway_emit::emit(&app, &req, &templates);
     diags.extend(emitted.diagnostics);
     if diags.has_errors() {
@@ -190,10 +237,22 @@ pub fn generate(opts: &GenerateOptions) -> Result<GenerateReport, EngineError> {
         return Ok(report);
     }
     report.changes = write::plan(&out_dir, &emitted.files, opts.force);
-    for c in report.changes.iter().filter(|c| c.status == FileStatus::KeptEdited) {
+    for c in report
+        .changes
+        .iter()
+        .filter(|c| c.status == FileStatus::KeptEdited)
+    {
         diags.push(
-            Diagnostic::warning("GEN003", format!("`{}` was edited by hand since the last generation; kept as is", c.path))
-                .help("review it with --dry-run, then pass --force to overwrite it (or keep your edit)"),
+            Diagnostic::warning(
+                "GEN003",
+                format!(
+                    "`{}` was edited by hand since the last generation; kept as is",
+                    c.path
+                ),
+            )
+            .help(
+                "review it with --dry-run, then pass --force to overwrite it (or keep your edit)",
+            ),
         );
     }
     report.diagnostics = diags.into_sorted();

@@ -16,17 +16,44 @@ pub struct InitReport {
 #[must_use]
 pub fn starter_spec(app: &str, services: &[Detected]) -> String {
     let mut y = String::new();
-    let _ = writeln!(y, "# slipway.yaml: written by `slipway init`; edit it freely.");
-    let _ = writeln!(y, "# Values marked `guessed` were not found in your files: check them.");
+    let _ = writeln!(
+        y,
+        "# slipway.yaml: written by `slipway init`; edit it freely."
+    );
+    let _ = writeln!(
+        y,
+        "# Values marked `guessed` were not found in your files: check them."
+    );
     let _ = writeln!(y, "name: {app}");
     let _ = writeln!(y, "environments: [dev, staging, prod]");
     let _ = writeln!(y, "services:");
     for d in services {
         let p = &d.plan;
-        let guessed = |f: &str| if p.guessed.iter().any(|g| g == f) { "  # guessed" } else { "" };
-        let path = if d.path == "." { "./".to_string() } else { format!("./{}", d.path) };
-        let framework = p.framework.as_deref().map(|f| format!(", {f}")).unwrap_or_default();
-        let _ = writeln!(y, "  {}:\n    # {} {}{framework} ({})", d.name, p.language.as_str(), p.version, p.package_manager);
+        let guessed = |f: &str| {
+            if p.guessed.iter().any(|g| g == f) {
+                "  # guessed"
+            } else {
+                ""
+            }
+        };
+        let path = if d.path == "." {
+            "./".to_string()
+        } else {
+            format!("./{}", d.path)
+        };
+        let framework = p
+            .framework
+            .as_deref()
+            .map(|f| format!(", {f}"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            y,
+            "  {}:\n    # {} {}{framework} ({})",
+            d.name,
+            p.language.as_str(),
+            p.version,
+            p.package_manager
+        );
         let _ = writeln!(y, "    path: {path}");
         if let Some(port) = p.port {
             let _ = writeln!(y, "    port: {port}{}", guessed("port"));
@@ -52,7 +79,9 @@ pub fn init(dir: &Path, force: bool) -> Result<InitReport, EngineError> {
     }
     let services = discover(dir);
     if services.is_empty() {
-        return Err(EngineError::NothingDetected { path: dir.to_path_buf() });
+        return Err(EngineError::NothingDetected {
+            path: dir.to_path_buf(),
+        });
     }
     let name = dir
         .canonicalize()
@@ -60,6 +89,13 @@ pub fn init(dir: &Path, force: bool) -> Result<InitReport, EngineError> {
         .and_then(|p| p.file_name().map(|n| service_name(&n.to_string_lossy())))
         .unwrap_or_else(|| "app".into());
     let text = starter_spec(&name, &services);
-    std::fs::write(&path, &text).map_err(|source| EngineError::Write { path: path.clone(), source })?;
-    Ok(InitReport { path, services, text })
+    std::fs::write(&path, &text).map_err(|source| EngineError::Write {
+        path: path.clone(),
+        source,
+    })?;
+    Ok(InitReport {
+        path,
+        services,
+        text,
+    })
 }

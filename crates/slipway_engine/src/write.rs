@@ -1,4 +1,4 @@
-//! Writing a FileSet to disk: compare with what is there, keep files edited by hand
+//! Writing a `FileSet` to disk: compare with what is there, keep files edited by hand
 //! (their hash differs from the one the last manifest recorded) unless forced, show a
 //! unified diff for `--dry-run`, and replace each file atomically (temp + rename).
 
@@ -56,11 +56,14 @@ fn sha(text: &str) -> String {
 /// What writing `files` under `out` would do.
 #[must_use]
 pub fn plan(out: &Path, files: &FileSet, force: bool) -> Vec<FileChange> {
-    let recorded: BTreeMap<String, String> =
-        std::fs::read_to_string(out.join(MANIFEST_PATH)).map(|t| manifest_hashes(&t)).unwrap_or_default();
+    let recorded: BTreeMap<String, String> = std::fs::read_to_string(out.join(MANIFEST_PATH))
+        .map(|t| manifest_hashes(&t))
+        .unwrap_or_default();
     let mut changes = Vec::new();
     for (path, new) in &files.files {
-        let old = std::fs::read(out.join(path)).ok().map(|b| String::from_utf8_lossy(&b).into_owned());
+        let old = std::fs::read(out.join(path))
+            .ok()
+            .map(|b| String::from_utf8_lossy(&b).into_owned());
         let status = match &old {
             None => FileStatus::Written,
             Some(o) if o == new => FileStatus::Unchanged,
@@ -69,15 +72,31 @@ pub fn plan(out: &Path, files: &FileSet, force: bool) -> Vec<FileChange> {
             Some(_) if force => FileStatus::Overwritten,
             Some(_) => FileStatus::KeptEdited,
         };
-        changes.push(FileChange { path: path.clone(), status, old, new: Some(new.clone()) });
+        changes.push(FileChange {
+            path: path.clone(),
+            status,
+            old,
+            new: Some(new.clone()),
+        });
     }
     for (path, hash) in &recorded {
         if files.files.contains_key(path) {
             continue;
         }
-        let Some(old) = std::fs::read_to_string(out.join(path)).ok() else { continue };
-        let status = if sha(&old) == *hash || force { FileStatus::Removed } else { FileStatus::KeptEdited };
-        changes.push(FileChange { path: path.clone(), status, old: Some(old), new: None });
+        let Some(old) = std::fs::read_to_string(out.join(path)).ok() else {
+            continue;
+        };
+        let status = if sha(&old) == *hash || force {
+            FileStatus::Removed
+        } else {
+            FileStatus::KeptEdited
+        };
+        changes.push(FileChange {
+            path: path.clone(),
+            status,
+            old: Some(old),
+            new: None,
+        });
     }
     changes.sort_by(|a, b| a.path.cmp(&b.path));
     changes
@@ -92,11 +111,29 @@ pub fn diff(changes: &[FileChange]) -> String {
             continue;
         }
         let old = c.old.as_deref().unwrap_or("");
-        let new = if c.status == FileStatus::Removed { "" } else { c.new.as_deref().unwrap_or("") };
-        let a = if c.old.is_some() { format!("a/{}", c.path) } else { "/dev/null".into() };
-        let b = if c.status == FileStatus::Removed { "/dev/null".into() } else { format!("b/{}", c.path) };
+        let new = if c.status == FileStatus::Removed {
+            ""
+        } else {
+            c.new.as_deref().unwrap_or("")
+        };
+        let a = if c.old.is_some() {
+            format!("a/{}", c.path)
+        } else {
+            "/dev/null".into()
+        };
+        let b = if c.status == FileStatus::Removed {
+            "/dev/null".into()
+        } else {
+            format!("b/{}", c.path)
+        };
         let text = similar::TextDiff::from_lines(old, new);
-        out.push_str(&text.unified_diff().context_radius(3).header(&a, &b).to_string());
+        out.push_str(
+            &text
+                .unified_diff()
+                .context_radius(3)
+                .header(&a, &b)
+                .to_string(),
+        );
     }
     out
 }
@@ -107,21 +144,38 @@ pub fn diff(changes: &[FileChange]) -> String {
 /// # Errors
 /// The first file that cannot be written or removed.
 pub fn apply(out: &Path, changes: &[FileChange]) -> Result<(), EngineError> {
-    let (manifest, rest): (Vec<&FileChange>, Vec<&FileChange>) = changes.iter().partition(|c| c.path == MANIFEST_PATH);
+    let (manifest, rest): (Vec<&FileChange>, Vec<&FileChange>) =
+        changes.iter().partition(|c| c.path == MANIFEST_PATH);
     for c in rest.into_iter().chain(manifest) {
         let path = out.join(&c.path);
-        let fail = |source| EngineError::Write { path: path.clone(), source };
+        let fail = |source| EngineError::Write {
+            path: path.clone(),
+            source,
+        };
         match (c.status, &c.new) {
             (FileStatus::Written | FileStatus::Changed | FileStatus::Overwritten, Some(text)) => {
                 let dir = path.parent().unwrap_or(out);
                 std::fs::create_dir_all(dir).map_err(fail)?;
-                let tmp = dir.join(format!(".{}.slipway-tmp", path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()));
+                let tmp = dir.join(format!(
+                    ".{}.slipway-tmp",
+                    path.file_name()
+                        .map(|n| n.to_string_lossy())
+                        .unwrap_or_default()
+                ));
                 std::fs::write(&tmp, text).map_err(fail)?;
                 #[cfg(unix)]
                 {
                     use std::os::unix::fs::PermissionsExt;
-                    let mode = if c.path.ends_with(".sh") { 0o755 } else { 0o644 };
-                    std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(mode)).map_err(fail)?;
+                    let mode = if Path::new(&c.path)
+                        .extension()
+                        .is_some_and(|e| e.eq_ignore_ascii_case("sh"))
+                    {
+                        0o755
+                    } else {
+                        0o644
+                    };
+                    std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(mode))
+                        .map_err(fail)?;
                 }
                 std::fs::rename(&tmp, &path).map_err(fail)?;
             }

@@ -3,6 +3,7 @@
 //! package manager). Snapshots hold every generated file.
 
 use slipway_engine::{generate, GenerateOptions};
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 fn root() -> PathBuf {
@@ -43,36 +44,56 @@ fn render(spec: &Path, image_map: Vec<(String, String)>) -> String {
     let mut text = String::new();
     for c in &report.changes {
         let body = std::fs::read_to_string(report.out_dir.join(&c.path)).unwrap();
-        text.push_str(&format!("=== {} ===\n{body}", c.path));
+        let _ = write!(text, "=== {} ===\n{body}", c.path);
     }
     text
 }
 
 #[test]
 fn generate_fixtures_match_their_snapshots() {
-    let mut cases: Vec<PathBuf> = std::fs::read_dir(root().join("fixtures/generate")).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(root().join("fixtures/generate"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     cases.sort();
     for case in cases {
         let name = case.file_name().unwrap().to_string_lossy().into_owned();
-        insta::assert_snapshot!(format!("generate__{name}"), render(&case.join("slipway.yaml"), Vec::new()));
+        insta::assert_snapshot!(
+            format!("generate__{name}"),
+            render(&case.join("slipway.yaml"), Vec::new())
+        );
     }
 }
 
 #[test]
 fn the_shop_example_matches_its_snapshot() {
-    insta::assert_snapshot!("generate__examples_shop", render(&root().join("examples/shop/slipway.yaml"), Vec::new()));
+    insta::assert_snapshot!(
+        "generate__examples_shop",
+        render(&root().join("examples/shop/slipway.yaml"), Vec::new())
+    );
 }
 
 #[test]
 fn every_language_gets_a_dockerfile() {
-    let mut cases: Vec<PathBuf> = std::fs::read_dir(root().join("fixtures/detect")).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(root().join("fixtures/detect"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     cases.sort();
     for case in cases {
         let name = case.file_name().unwrap().to_string_lossy().into_owned();
         let work = tempfile::tempdir().unwrap();
         copy_tree(&case, &work.path().join("app"));
-        std::fs::write(work.path().join("slipway.yaml"), "name: fixture\nservices:\n  app:\n    path: ./app\n").unwrap();
-        let report = generate(&GenerateOptions { spec: work.path().join("slipway.yaml"), ..Default::default() }).unwrap();
+        std::fs::write(
+            work.path().join("slipway.yaml"),
+            "name: fixture\nservices:\n  app:\n    path: ./app\n",
+        )
+        .unwrap();
+        let report = generate(&GenerateOptions {
+            spec: work.path().join("slipway.yaml"),
+            ..Default::default()
+        })
+        .unwrap();
         assert!(!report.has_errors(), "{name}: {:#?}", report.diagnostics);
         let dir = report.out_dir.join("docker/app");
         let text = format!(

@@ -8,12 +8,17 @@ fn fixtures() -> PathBuf {
 
 #[test]
 fn every_detect_fixture_matches_its_snapshot() {
-    let mut cases: Vec<PathBuf> = std::fs::read_dir(fixtures()).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(fixtures())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
     cases.sort();
     assert!(cases.len() >= 12, "fixtures missing: {cases:?}");
     for case in cases {
         let name = case.file_name().unwrap().to_string_lossy().into_owned();
-        let plan = slipway_import::detect::detect_folder(&case).unwrap_or_else(|| panic!("{name}: nothing detected"));
+        let plan = slipway_import::detect::detect_folder(&case)
+            .unwrap_or_else(|| panic!("{name}: nothing detected"));
         let json = serde_json::to_string_pretty(&plan).unwrap();
         insta::assert_snapshot!(format!("detect__{name}"), json);
     }
@@ -23,8 +28,14 @@ fn every_detect_fixture_matches_its_snapshot() {
 fn discover_finds_every_service_of_the_example() {
     let shop = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/shop");
     let found = slipway_import::detect::discover(&shop);
-    let names: Vec<(&str, &str, &str)> = found.iter().map(|d| (d.name.as_str(), d.path.as_str(), d.plan.language.as_str())).collect();
-    assert_eq!(names, vec![("api", "api", "python"), ("web", "web", "node")]);
+    let names: Vec<(&str, &str, &str)> = found
+        .iter()
+        .map(|d| (d.name.as_str(), d.path.as_str(), d.plan.language.as_str()))
+        .collect();
+    assert_eq!(
+        names,
+        vec![("api", "api", "python"), ("web", "web", "node")]
+    );
 }
 
 #[test]

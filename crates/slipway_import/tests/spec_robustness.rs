@@ -10,19 +10,35 @@ fn check(text: &str) {
     let outcome = parse_spec(&SourceFile::new("t.yaml", text));
     for d in outcome.diagnostics.iter() {
         if let Some(s) = d.span {
-            assert!(s.start <= s.end && s.end <= text.len(), "{s:?} outside {} bytes: {text:?}", text.len());
-            assert!(text.is_char_boundary(s.start) && text.is_char_boundary(s.end), "{s:?} splits a character: {text:?}");
+            assert!(
+                s.start <= s.end && s.end <= text.len(),
+                "{s:?} outside {} bytes: {text:?}",
+                text.len()
+            );
+            assert!(
+                text.is_char_boundary(s.start) && text.is_char_boundary(s.end),
+                "{s:?} splits a character: {text:?}"
+            );
         }
     }
     // Either a model or at least one error, never neither.
-    assert!(outcome.app.is_some() || outcome.diagnostics.has_errors(), "{text:?}");
+    assert!(
+        outcome.app.is_some() || outcome.diagnostics.has_errors(),
+        "{text:?}"
+    );
 }
 
 fn corpus() -> Vec<String> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus/spec_parser");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     files.sort();
-    files.iter().filter_map(|f| String::from_utf8(std::fs::read(f).unwrap()).ok()).collect()
+    files
+        .iter()
+        .filter_map(|f| String::from_utf8(std::fs::read(f).unwrap()).ok())
+        .collect()
 }
 
 #[test]
@@ -36,9 +52,14 @@ fn fuzz_corpus_replays_without_panics() {
 
 #[test]
 fn truncations_and_insertions_never_panic() {
-    const INSERTS: &[&str] = &[":", "- ", "{", "}", "[", "]", "\"", "'", "&a ", "*a", "\n  ", "é", "\t", "#", "? ", "|\n", "!!str ", "~"];
+    const INSERTS: &[&str] = &[
+        ":", "- ", "{", "}", "[", "]", "\"", "'", "&a ", "*a", "\n  ", "é", "\t", "#", "? ", "|\n",
+        "!!str ", "~",
+    ];
     for text in corpus().iter().take(6) {
-        let cuts: Vec<usize> = (0..=text.len()).filter(|i| text.is_char_boundary(*i)).collect();
+        let cuts: Vec<usize> = (0..=text.len())
+            .filter(|i| text.is_char_boundary(*i))
+            .collect();
         for &i in &cuts {
             check(&text[..i]);
         }
@@ -53,8 +74,15 @@ fn truncations_and_insertions_never_panic() {
 #[test]
 fn deep_nesting_and_huge_inputs_are_refused_cleanly() {
     check(&"[".repeat(10_000));
-    check(&format!("name: x\nservices: {}{}\n", "{a: ".repeat(200), "}".repeat(200)));
-    let big = format!("name: x\nservices:\n{}", "  s: { image: a/b:1 }\n".repeat(300_000));
+    check(&format!(
+        "name: x\nservices: {}{}\n",
+        "{a: ".repeat(200),
+        "}".repeat(200)
+    ));
+    let big = format!(
+        "name: x\nservices:\n{}",
+        "  s: { image: a/b:1 }\n".repeat(300_000)
+    );
     let outcome = parse_spec(&SourceFile::new("big.yaml", big));
     assert!(outcome.diagnostics.iter().any(|d| d.rule_id == "SPEC014"));
 }

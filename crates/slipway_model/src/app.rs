@@ -31,14 +31,20 @@ pub struct PerEnv<T> {
 
 impl<T> Default for PerEnv<T> {
     fn default() -> Self {
-        Self { default: None, by_env: BTreeMap::new() }
+        Self {
+            default: None,
+            by_env: BTreeMap::new(),
+        }
     }
 }
 
 impl<T> PerEnv<T> {
     #[must_use]
     pub fn all(value: T) -> Self {
-        Self { default: Some(value), by_env: BTreeMap::new() }
+        Self {
+            default: Some(value),
+            by_env: BTreeMap::new(),
+        }
     }
 
     /// The value for `env`, falling back to the default.
@@ -74,7 +80,10 @@ pub struct Ingress {
 #[serde(rename_all = "snake_case")]
 pub enum ServiceSource {
     /// Built from source at `path` (relative to the spec's folder).
-    Build { path: String, plan: Option<BuildPlan> },
+    Build {
+        path: String,
+        plan: Option<Box<BuildPlan>>,
+    },
     /// A prebuilt image.
     Image { image: String },
 }
@@ -108,7 +117,7 @@ impl Service {
     #[must_use]
     pub fn plan(&self) -> Option<&BuildPlan> {
         match &self.source {
-            ServiceSource::Build { plan, .. } => plan.as_ref(),
+            ServiceSource::Build { plan, .. } => plan.as_deref(),
             ServiceSource::Image { .. } => None,
         }
     }
@@ -139,7 +148,11 @@ pub enum ResourceKind {
 }
 
 impl ResourceKind {
-    pub const ALL: [ResourceKind; 3] = [ResourceKind::Postgres, ResourceKind::Redis, ResourceKind::Nats];
+    pub const ALL: [ResourceKind; 3] = [
+        ResourceKind::Postgres,
+        ResourceKind::Redis,
+        ResourceKind::Nats,
+    ];
 
     #[must_use]
     pub fn as_str(self) -> &'static str {
@@ -205,6 +218,9 @@ impl App {
     /// An image reference after the mirror map.
     #[must_use]
     pub fn image(&self, reference: &str) -> String {
-        self.images.get(reference).cloned().unwrap_or_else(|| reference.to_string())
+        self.images
+            .get(reference)
+            .cloned()
+            .unwrap_or_else(|| reference.to_string())
     }
 }

@@ -11,7 +11,9 @@ pub struct Folder {
 impl Folder {
     #[must_use]
     pub fn open(root: &Path) -> Self {
-        Self { root: root.to_path_buf() }
+        Self {
+            root: root.to_path_buf(),
+        }
     }
 
     #[must_use]
@@ -33,13 +35,18 @@ impl Folder {
     /// The first of `candidates` that exists.
     #[must_use]
     pub fn first<'a>(&self, candidates: &[&'a str]) -> Option<&'a str> {
-        candidates.iter().copied().find(|c| self.root.join(c).is_file())
+        candidates
+            .iter()
+            .copied()
+            .find(|c| self.root.join(c).is_file())
     }
 
     /// Names of the entries of a sub-folder, sorted; files or folders as asked.
     #[must_use]
     pub fn list(&self, rel: &str, dirs: bool) -> Vec<String> {
-        let Ok(entries) = std::fs::read_dir(self.root.join(rel)) else { return Vec::new() };
+        let Ok(entries) = std::fs::read_dir(self.root.join(rel)) else {
+            return Vec::new();
+        };
         let mut names: Vec<String> = entries
             .filter_map(Result::ok)
             .filter(|e| e.file_type().is_ok_and(|t| t.is_dir() == dirs))
@@ -58,8 +65,21 @@ impl Folder {
         out
     }
 
-    fn find_into(&self, rel: &str, exts: &[&str], depth: usize, limit: usize, out: &mut Vec<String>) {
-        let join = |n: &str| if rel.is_empty() || rel == "." { n.to_string() } else { format!("{rel}/{n}") };
+    fn find_into(
+        &self,
+        rel: &str,
+        exts: &[&str],
+        depth: usize,
+        limit: usize,
+        out: &mut Vec<String>,
+    ) {
+        let join = |n: &str| {
+            if rel.is_empty() || rel == "." {
+                n.to_string()
+            } else {
+                format!("{rel}/{n}")
+            }
+        };
         for f in self.list(rel, false) {
             if out.len() >= limit {
                 return;
@@ -72,7 +92,18 @@ impl Folder {
             return;
         }
         for d in self.list(rel, true) {
-            if d.starts_with('.') || matches!(d.as_str(), "node_modules" | "target" | "vendor" | "venv" | ".venv" | "dist" | "__pycache__") {
+            if d.starts_with('.')
+                || matches!(
+                    d.as_str(),
+                    "node_modules"
+                        | "target"
+                        | "vendor"
+                        | "venv"
+                        | ".venv"
+                        | "dist"
+                        | "__pycache__"
+                )
+            {
                 continue;
             }
             self.find_into(&join(&d), exts, depth - 1, limit, out);

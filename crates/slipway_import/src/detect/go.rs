@@ -9,7 +9,11 @@ impl Detector for GoDetector {
     fn detect(&self, f: &Folder) -> Option<BuildPlan> {
         let gomod = f.read("go.mod")?;
         let mut guessed = Vec::new();
-        let module = gomod.lines().find_map(|l| l.trim().strip_prefix("module ")).map(|m| m.trim().to_string()).unwrap_or_default();
+        let module = gomod
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("module "))
+            .map(|m| m.trim().to_string())
+            .unwrap_or_default();
         let version = gomod
             .lines()
             .find_map(|l| l.trim().strip_prefix("go ").and_then(|v| version_in(v, 2)))
@@ -18,15 +22,34 @@ impl Detector for GoDetector {
                 "1.23".into()
             });
         let is_main = |dir: &str| {
-            f.find(dir, &[".go"], 0, 200).iter().any(|file| f.read(file).is_some_and(|t| t.lines().any(|l| l.trim() == "package main")))
+            f.find(dir, &[".go"], 0, 200).iter().any(|file| {
+                f.read(file)
+                    .is_some_and(|t| t.lines().any(|l| l.trim() == "package main"))
+            })
         };
-        let cmds: Vec<String> = f.list("cmd", true).into_iter().filter(|c| is_main(&format!("cmd/{c}"))).collect();
-        let folder_name = f.root.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let cmds: Vec<String> = f
+            .list("cmd", true)
+            .into_iter()
+            .filter(|c| is_main(&format!("cmd/{c}")))
+            .collect();
+        let folder_name = f
+            .root
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let module_tail = module.rsplit('/').next().unwrap_or("app").to_string();
         let entry = if cmds.len() == 1 {
             format!("./cmd/{}", cmds[0])
         } else if !cmds.is_empty() {
-            let pick = cmds.iter().find(|c| **c == module_tail || **c == folder_name || c.as_str() == "server" || c.as_str() == "api").unwrap_or(&cmds[0]);
+            let pick = cmds
+                .iter()
+                .find(|c| {
+                    **c == module_tail
+                        || **c == folder_name
+                        || c.as_str() == "server"
+                        || c.as_str() == "api"
+                })
+                .unwrap_or(&cmds[0]);
             guessed.push("entry".into());
             format!("./cmd/{pick}")
         } else if is_main("") {
@@ -35,9 +58,18 @@ impl Detector for GoDetector {
             guessed.push("entry".into());
             ".".into()
         };
-        let binary = if entry == "." { module_tail.clone() } else { entry.rsplit('/').next().unwrap_or("app").to_string() };
+        let binary = if entry == "." {
+            module_tail.clone()
+        } else {
+            entry.rsplit('/').next().unwrap_or("app").to_string()
+        };
         let dir = entry.trim_start_matches("./");
-        let source: String = f.find(if dir == "." { "" } else { dir }, &[".go"], 1, 50).iter().filter_map(|p| f.read(p)).collect::<Vec<_>>().join("\n");
+        let source: String = f
+            .find(if dir == "." { "" } else { dir }, &[".go"], 1, 50)
+            .iter()
+            .filter_map(|p| f.read(p))
+            .collect::<Vec<_>>()
+            .join("\n");
         let port = port_in(&source).unwrap_or_else(|| {
             guessed.push("port".into());
             8080
@@ -50,10 +82,15 @@ impl Detector for GoDetector {
         if f.has("go.sum") {
             manifests.push("go.sum".into());
         }
-        let framework = ["gin-gonic/gin", "labstack/echo", "gofiber/fiber", "go-chi/chi"]
-            .iter()
-            .find(|d| gomod.contains(*d))
-            .map(|d| d.split('/').nth(1).unwrap_or(d).to_string());
+        let framework = [
+            "gin-gonic/gin",
+            "labstack/echo",
+            "gofiber/fiber",
+            "go-chi/chi",
+        ]
+        .iter()
+        .find(|d| gomod.contains(*d))
+        .map(|d| d.split('/').nth(1).unwrap_or(d).to_string());
         let has_tests = !f.find("", &["_test.go"], 3, 1).is_empty();
         Some(BuildPlan {
             language: Language::Go,

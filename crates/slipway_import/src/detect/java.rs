@@ -23,21 +23,29 @@ fn read_pom(text: &str) -> Pom {
     let mut path: Vec<String> = Vec::new();
     loop {
         match reader.read_event() {
-            Ok(Event::Start(e)) => path.push(String::from_utf8_lossy(e.local_name().as_ref()).into_owned()),
+            Ok(Event::Start(e)) => {
+                path.push(String::from_utf8_lossy(e.local_name().as_ref()).into_owned())
+            }
             Ok(Event::End(_)) => {
                 path.pop();
             }
             Ok(Event::Text(t)) => {
-                let value = t.unescape().map(|v| v.trim().to_string()).unwrap_or_default();
+                let value = t
+                    .unescape()
+                    .map(|v| v.trim().to_string())
+                    .unwrap_or_default();
                 let p: Vec<&str> = path.iter().map(String::as_str).collect();
                 match p.as_slice() {
                     ["project", "artifactId"] => pom.artifact_id = Some(value),
                     ["project", "version"] => pom.version = Some(value),
                     ["project", "parent", "artifactId"] => pom.parent = Some(value),
-                    ["project", "properties", "java.version" | "maven.compiler.release" | "maven.compiler.source"] => {
+                    ["project", "properties", "java.version" | "maven.compiler.release" | "maven.compiler.source"] =>
+                    {
                         pom.java = pom.java.take().or(Some(value));
                     }
-                    ["project", "dependencies", "dependency", "artifactId"] => pom.dependencies.push(value),
+                    ["project", "dependencies", "dependency", "artifactId"] => {
+                        pom.dependencies.push(value)
+                    }
                     _ => {}
                 }
             }
@@ -60,9 +68,18 @@ impl Detector for JavaDetector {
                 guessed.push("version".into());
                 "17".into()
             });
-        let spring = pom.parent.as_deref() == Some("spring-boot-starter-parent") || pom.dependencies.iter().any(|d| d.starts_with("spring-boot-starter"));
-        let actuator = pom.dependencies.iter().any(|d| d == "spring-boot-starter-actuator");
-        let props = f.read("src/main/resources/application.properties").unwrap_or_default();
+        let spring = pom.parent.as_deref() == Some("spring-boot-starter-parent")
+            || pom
+                .dependencies
+                .iter()
+                .any(|d| d.starts_with("spring-boot-starter"));
+        let actuator = pom
+            .dependencies
+            .iter()
+            .any(|d| d == "spring-boot-starter-actuator");
+        let props = f
+            .read("src/main/resources/application.properties")
+            .unwrap_or_default();
         let port = port_in(&props).unwrap_or_else(|| {
             guessed.push("port".into());
             8080
@@ -92,10 +109,17 @@ impl Detector for JavaDetector {
             version,
             manifests,
             dev_manifests: Vec::new(),
-            start: vec!["java".into(), "-XX:MaxRAMPercentage=75".into(), "-jar".into(), "/app/app.jar".into()],
+            start: vec![
+                "java".into(),
+                "-XX:MaxRAMPercentage=75".into(),
+                "-jar".into(),
+                "/app/app.jar".into(),
+            ],
             dev_start: spring.then(|| vec!["mvn".into(), "-B".into(), "spring-boot:run".into()]),
             build: true,
-            test: f.has("src/test").then(|| vec!["mvn".into(), "-B".into(), "-q".into(), "test".into()]),
+            test: f
+                .has("src/test")
+                .then(|| vec!["mvn".into(), "-B".into(), "-q".into(), "test".into()]),
             port: Some(port),
             health_path: Some(health_path),
             entry: Some(jar),

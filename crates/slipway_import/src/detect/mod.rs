@@ -47,7 +47,17 @@ pub struct Detected {
     pub plan: BuildPlan,
 }
 
-const SKIP: &[&str] = &["node_modules", "target", "vendor", "dist", "build", "venv", ".venv", "infrastructure", "__pycache__"];
+const SKIP: &[&str] = &[
+    "node_modules",
+    "target",
+    "vendor",
+    "dist",
+    "build",
+    "venv",
+    ".venv",
+    "infrastructure",
+    "__pycache__",
+];
 
 /// Every service under `root`: the root itself if it is one, else its sub-folders
 /// (two levels deep), sorted by path.
@@ -59,7 +69,11 @@ pub fn discover(root: &Path) -> Vec<Detected> {
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_else(|| "app".into());
     if let Some(plan) = detect_folder(root) {
-        return vec![Detected { name: service_name(&root_name), path: ".".into(), plan }];
+        return vec![Detected {
+            name: service_name(&root_name),
+            path: ".".into(),
+            plan,
+        }];
     }
     let mut found = Vec::new();
     walk(root, root, 0, &mut found);
@@ -78,7 +92,9 @@ pub fn discover(root: &Path) -> Vec<Detected> {
 }
 
 fn walk(root: &Path, dir: &Path, depth: usize, found: &mut Vec<Detected>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     let mut dirs: Vec<_> = entries
         .filter_map(Result::ok)
         .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
@@ -86,13 +102,24 @@ fn walk(root: &Path, dir: &Path, depth: usize, found: &mut Vec<Detected>) {
         .collect();
     dirs.sort();
     for sub in dirs {
-        let name = sub.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = sub
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         if name.starts_with('.') || SKIP.contains(&name.as_str()) {
             continue;
         }
         if let Some(plan) = detect_folder(&sub) {
-            let rel = sub.strip_prefix(root).unwrap_or(&sub).to_string_lossy().replace('\\', "/");
-            found.push(Detected { name: service_name(&name), path: rel, plan });
+            let rel = sub
+                .strip_prefix(root)
+                .unwrap_or(&sub)
+                .to_string_lossy()
+                .replace('\\', "/");
+            found.push(Detected {
+                name: service_name(&name),
+                path: rel,
+                plan,
+            });
         } else if depth < 1 {
             walk(root, &sub, depth + 1, found);
         }
@@ -107,10 +134,23 @@ pub fn service_name(folder: &str) -> String {
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
         .collect();
-    let s = s.trim_matches('-').split('-').filter(|p| !p.is_empty()).collect::<Vec<_>>().join("-");
-    let s = if s.starts_with(|c: char| c.is_ascii_digit()) { format!("svc-{s}") } else { s };
+    let s = s
+        .trim_matches('-')
+        .split('-')
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
+    let s = if s.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("svc-{s}")
+    } else {
+        s
+    };
     let s: String = s.chars().take(63).collect();
-    if s.is_empty() { "app".into() } else { s.trim_end_matches('-').to_string() }
+    if s.is_empty() {
+        "app".into()
+    } else {
+        s.trim_end_matches('-').to_string()
+    }
 }
 
 /// The first major.minor (or major) version number in a constraint such as
@@ -119,15 +159,38 @@ pub fn service_name(folder: &str) -> String {
 pub(crate) fn version_in(constraint: &str, parts: usize) -> Option<String> {
     let start = constraint.find(|c: char| c.is_ascii_digit())?;
     let tail = &constraint[start..];
-    let end = tail.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(tail.len());
-    let v: Vec<&str> = tail[..end].split('.').filter(|p| !p.is_empty()).take(parts).collect();
+    let end = tail
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(tail.len());
+    let v: Vec<&str> = tail[..end]
+        .split('.')
+        .filter(|p| !p.is_empty())
+        .take(parts)
+        .collect();
     (!v.is_empty()).then(|| v.join("."))
 }
 
 /// A port number in source text next to a hint such as `PORT` or `listen(`.
 #[must_use]
 pub(crate) fn port_in(text: &str) -> Option<u16> {
-    const HINTS: &[&str] = &["PORT ||", "PORT ??", "0.0.0.0:", "127.0.0.1:", "localhost:", "PORT\", \"", "PORT', '", "PORT\", ", "PORT', ", "port=", "port =", "listen(", ".listen(\":", "Addr: \":", "\":", "server.port="];
+    const HINTS: &[&str] = &[
+        "PORT ||",
+        "PORT ??",
+        "0.0.0.0:",
+        "127.0.0.1:",
+        "localhost:",
+        "PORT\", \"",
+        "PORT', '",
+        "PORT\", ",
+        "PORT', ",
+        "port=",
+        "port =",
+        "listen(",
+        ".listen(\":",
+        "Addr: \":",
+        "\":",
+        "server.port=",
+    ];
     for hint in HINTS {
         for (i, _) in text.match_indices(hint) {
             let rest = text[i + hint.len()..].trim_start_matches([' ', '"', '\'', ':']);
@@ -145,9 +208,18 @@ pub(crate) fn port_in(text: &str) -> Option<u16> {
 /// A health route string found in source text.
 #[must_use]
 pub(crate) fn health_in(text: &str) -> Option<String> {
-    for path in ["/healthz", "/health", "/livez", "/readyz", "/ping", "/actuator/health"] {
+    for path in [
+        "/healthz",
+        "/health",
+        "/livez",
+        "/readyz",
+        "/ping",
+        "/actuator/health",
+    ] {
         for quote in ['"', '\'', '`'] {
-            if text.contains(&format!("{quote}{path}{quote}")) || text.contains(&format!("{quote}{path}/{quote}")) {
+            if text.contains(&format!("{quote}{path}{quote}"))
+                || text.contains(&format!("{quote}{path}/{quote}"))
+            {
                 return Some(path.to_string());
             }
         }
@@ -176,8 +248,14 @@ mod tests {
 
     #[test]
     fn ports_and_health_from_source() {
-        assert_eq!(port_in("const port = process.env.PORT || 3000;"), Some(3000));
+        assert_eq!(
+            port_in("const port = process.env.PORT || 3000;"),
+            Some(3000)
+        );
         assert_eq!(port_in("http.ListenAndServe(\":8081\", nil)"), Some(8081));
-        assert_eq!(health_in("app.get('/healthz', h)").as_deref(), Some("/healthz"));
+        assert_eq!(
+            health_in("app.get('/healthz', h)").as_deref(),
+            Some("/healthz")
+        );
     }
 }

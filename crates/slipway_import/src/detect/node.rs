@@ -29,8 +29,17 @@ impl Detector for NodeDetector {
             manifests.push(".npmrc".into());
         }
         manifests.sort();
-        let script = |name: &str| pkg.get("scripts")?.get(name)?.as_str().map(ToString::to_string);
-        let dep = |name: &str| ["dependencies", "devDependencies"].iter().any(|k| pkg.get(k).and_then(|d| d.get(name)).is_some());
+        let script = |name: &str| {
+            pkg.get("scripts")?
+                .get(name)?
+                .as_str()
+                .map(ToString::to_string)
+        };
+        let dep = |name: &str| {
+            ["dependencies", "devDependencies"]
+                .iter()
+                .any(|k| pkg.get(k).and_then(|d| d.get(name)).is_some())
+        };
 
         let version = pkg
             .get("engines")
@@ -38,30 +47,60 @@ impl Detector for NodeDetector {
             .and_then(Value::as_str)
             .and_then(|c| version_in(c, 1))
             .or_else(|| f.read(".nvmrc").and_then(|t| version_in(t.trim(), 1)))
-            .or_else(|| f.read(".node-version").and_then(|t| version_in(t.trim(), 1)))
+            .or_else(|| {
+                f.read(".node-version")
+                    .and_then(|t| version_in(t.trim(), 1))
+            })
             .unwrap_or_else(|| {
                 guessed.push("version".into());
                 "20".into()
             });
-        let framework = [("next", "next"), ("@nestjs/core", "nest"), ("fastify", "fastify"), ("express", "express"), ("koa", "koa")]
-            .iter()
-            .find(|(d, _)| dep(d))
-            .map(|(_, name)| (*name).to_string());
+        let framework = [
+            ("next", "next"),
+            ("@nestjs/core", "nest"),
+            ("fastify", "fastify"),
+            ("express", "express"),
+            ("koa", "koa"),
+        ]
+        .iter()
+        .find(|(d, _)| dep(d))
+        .map(|(_, name)| (*name).to_string());
         let build = script("build").is_some();
 
-        let main = pkg.get("main").and_then(Value::as_str).map(|m| m.trim_start_matches("./").to_string());
-        let start = match script("start") {
-            Some(s) => direct_node(&s).unwrap_or_else(|| vec![pm.to_string(), "run".into(), "start".into()]),
-            None => {
-                guessed.push("start".into());
-                let file = main.clone().or_else(|| f.first(&["server.js", "index.js", "app.js", "src/index.js"]).map(ToString::to_string)).unwrap_or_else(|| "index.js".into());
-                vec!["node".into(), file]
-            }
+        let main = pkg
+            .get("main")
+            .and_then(Value::as_str)
+            .map(|m| m.trim_start_matches("./").to_string());
+        let start = if let Some(s) = script("start") {
+            direct_node(&s).unwrap_or_else(|| vec![pm.to_string(), "run".into(), "start".into()])
+        } else {
+            guessed.push("start".into());
+            let file = main
+                .clone()
+                .or_else(|| {
+                    f.first(&["server.js", "index.js", "app.js", "src/index.js"])
+                        .map(ToString::to_string)
+                })
+                .unwrap_or_else(|| "index.js".into());
+            vec!["node".into(), file]
         };
         let dev_start = script("dev").map(|_| vec![pm.to_string(), "run".into(), "dev".into()]);
-        let entry_file = start.get(1).filter(|_| start[0] == "node").cloned().or(main);
+        let entry_file = start
+            .get(1)
+            .filter(|_| start[0] == "node")
+            .cloned()
+            .or(main);
         let source = entry_file.as_deref().and_then(|e| f.read(e)).or_else(|| {
-            f.first(&["server.js", "index.js", "app.js", "src/index.ts", "src/main.ts", "src/server.ts", "src/index.js"]).and_then(|e| f.read(e))
+            f.first(&[
+                "server.js",
+                "index.js",
+                "app.js",
+                "src/index.ts",
+                "src/main.ts",
+                "src/server.ts",
+                "src/index.js",
+            ])
+            .and_then(|e| f.read(e))
         });
         let port = source.as_deref().and_then(port_in).unwrap_or_else(|| {
             guessed.push("port".into());
@@ -69,9 +108,15 @@ impl Detector for NodeDetector {
         });
         let health_path = source.as_deref().and_then(health_in).or_else(|| {
             guessed.push("health_path".into());
-            Some(if framework.as_deref() == Some("next") { "/".into() } else { "/health".into() })
+            Some(if framework.as_deref() == Some("next") {
+                "/".into()
+            } else {
+                "/health".into()
+            })
         });
-        let test = script("test").filter(|t| t.trim() != NPM_NO_TEST).map(|_| vec![pm.to_string(), "test".into()]);
+        let test = script("test")
+            .filter(|t| t.trim() != NPM_NO_TEST)
+            .map(|_| vec![pm.to_string(), "test".into()]);
         Some(BuildPlan {
             language: Language::Node,
             framework,
@@ -101,7 +146,13 @@ fn direct_node(script: &str) -> Option<Vec<String>> {
     let parts: Vec<String> = script.split_whitespace().map(ToString::to_string).collect();
     match parts.first().map(String::as_str) {
         Some("node") if parts.len() >= 2 => Some(parts),
-        Some("next") => Some([vec!["node_modules/.bin/next".to_string()], parts[1..].to_vec()].concat()),
+        Some("next") => Some(
+            [
+                vec!["node_modules/.bin/next".to_string()],
+                parts[1..].to_vec(),
+            ]
+            .concat(),
+        ),
         _ => None,
     }
 }

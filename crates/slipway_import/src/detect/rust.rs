@@ -13,16 +13,39 @@ struct Bin {
 }
 
 fn bins_of(f: &Folder, dir: &str, manifest: &Table) -> Vec<Bin> {
-    let Some(pkg) = manifest.get("package") else { return Vec::new() };
-    let pkg_name = pkg.get("name").and_then(|n| n.as_str()).unwrap_or("app").to_string();
-    let join = |p: &str| if dir.is_empty() { p.to_string() } else { format!("{dir}/{p}") };
+    let Some(pkg) = manifest.get("package") else {
+        return Vec::new();
+    };
+    let pkg_name = pkg
+        .get("name")
+        .and_then(|n| n.as_str())
+        .unwrap_or("app")
+        .to_string();
+    let join = |p: &str| {
+        if dir.is_empty() {
+            p.to_string()
+        } else {
+            format!("{dir}/{p}")
+        }
+    };
     let mut out: Vec<Bin> = manifest
         .get("bin")
         .and_then(|b| b.as_array())
-        .map(|arr| arr.iter().filter_map(|b| b.get("name")?.as_str()).map(|n| Bin { dir: dir.to_string(), name: n.to_string() }).collect())
+        .map(|arr| {
+            arr.iter()
+                .filter_map(|b| b.get("name")?.as_str())
+                .map(|n| Bin {
+                    dir: dir.to_string(),
+                    name: n.to_string(),
+                })
+                .collect()
+        })
         .unwrap_or_default();
     if out.is_empty() && f.has(&join("src/main.rs")) {
-        out.push(Bin { dir: dir.to_string(), name: pkg_name });
+        out.push(Bin {
+            dir: dir.to_string(),
+            name: pkg_name,
+        });
     }
     out
 }
@@ -30,9 +53,20 @@ fn bins_of(f: &Folder, dir: &str, manifest: &Table) -> Vec<Bin> {
 /// Workspace member folders, with simple `dir/*` globs expanded.
 fn members(f: &Folder, ws: &toml::Value) -> Vec<String> {
     let mut out = Vec::new();
-    for m in ws.get("members").and_then(|m| m.as_array()).into_iter().flatten().filter_map(|m| m.as_str()) {
+    for m in ws
+        .get("members")
+        .and_then(|m| m.as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m.as_str())
+    {
         if let Some(parent) = m.strip_suffix("/*") {
-            out.extend(f.list(parent, true).into_iter().map(|d| format!("{parent}/{d}")).filter(|d| f.has(&format!("{d}/Cargo.toml"))));
+            out.extend(
+                f.list(parent, true)
+                    .into_iter()
+                    .map(|d| format!("{parent}/{d}"))
+                    .filter(|d| f.has(&format!("{d}/Cargo.toml"))),
+            );
         } else {
             out.push(m.trim_end_matches('/').to_string());
         }
@@ -46,11 +80,17 @@ impl Detector for RustDetector {
     fn detect(&self, f: &Folder) -> Option<BuildPlan> {
         let root: Table = f.read("Cargo.toml")?.parse().ok()?;
         let mut guessed = Vec::new();
-        let member_dirs = root.get("workspace").map(|ws| members(f, ws)).unwrap_or_default();
+        let member_dirs = root
+            .get("workspace")
+            .map(|ws| members(f, ws))
+            .unwrap_or_default();
         let mut bins = bins_of(f, "", &root);
         let mut manifests = vec!["Cargo.toml".to_string()];
         for m in &member_dirs {
-            if let Some(t) = f.read(&format!("{m}/Cargo.toml")).and_then(|t| t.parse::<Table>().ok()) {
+            if let Some(t) = f
+                .read(&format!("{m}/Cargo.toml"))
+                .and_then(|t| t.parse::<Table>().ok())
+            {
                 bins.extend(bins_of(f, m, &t));
                 manifests.push(format!("{m}/Cargo.toml"));
             }
@@ -59,22 +99,42 @@ impl Detector for RustDetector {
             manifests.push("Cargo.lock".into());
         }
         manifests.sort();
-        let folder_name = f.root.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let folder_name = f
+            .root
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         if bins.is_empty() {
             guessed.push("entry".into());
-            bins.push(Bin { dir: String::new(), name: folder_name.clone() });
+            bins.push(Bin {
+                dir: String::new(),
+                name: folder_name.clone(),
+            });
         }
         let bin = if bins.len() == 1 {
             &bins[0]
         } else {
             guessed.push("entry".into());
-            bins.iter().find(|b| b.name == folder_name || b.name.ends_with("server") || b.name.ends_with("api")).unwrap_or(&bins[0])
+            bins.iter()
+                .find(|b| {
+                    b.name == folder_name || b.name.ends_with("server") || b.name.ends_with("api")
+                })
+                .unwrap_or(&bins[0])
         };
         let rust_version = |t: &Table| -> Option<String> {
-            t.get("package").and_then(|p| p.get("rust-version")).and_then(|v| v.as_str()).map(ToString::to_string)
+            t.get("package")
+                .and_then(|p| p.get("rust-version"))
+                .and_then(|v| v.as_str())
+                .map(ToString::to_string)
         };
         let version = rust_version(&root)
-            .or_else(|| root.get("workspace")?.get("package")?.get("rust-version")?.as_str().map(ToString::to_string))
+            .or_else(|| {
+                root.get("workspace")?
+                    .get("package")?
+                    .get("rust-version")?
+                    .as_str()
+                    .map(ToString::to_string)
+            })
             .and_then(|v| version_in(&v, 2))
             .or_else(|| {
                 let tc: Table = f.read("rust-toolchain.toml")?.parse().ok()?;
@@ -84,10 +144,22 @@ impl Detector for RustDetector {
                 guessed.push("version".into());
                 "1.85".into()
             });
-        let src_dir = if bin.dir.is_empty() { "src".to_string() } else { format!("{}/src", bin.dir) };
-        let source: String = f.find(&src_dir, &[".rs"], 2, 40).iter().filter_map(|p| f.read(p)).collect::<Vec<_>>().join("\n");
+        let src_dir = if bin.dir.is_empty() {
+            "src".to_string()
+        } else {
+            format!("{}/src", bin.dir)
+        };
+        let source: String = f
+            .find(&src_dir, &[".rs"], 2, 40)
+            .iter()
+            .filter_map(|p| f.read(p))
+            .collect::<Vec<_>>()
+            .join("\n");
         let all_manifests: String = manifests.iter().filter_map(|m| f.read(m)).collect();
-        let framework = ["axum", "actix-web", "rocket", "warp", "poem"].iter().find(|d| all_manifests.contains(&format!("\n{d} ="))).map(|d| (*d).to_string());
+        let framework = ["axum", "actix-web", "rocket", "warp", "poem"]
+            .iter()
+            .find(|d| all_manifests.contains(&format!("\n{d} =")))
+            .map(|d| (*d).to_string());
         let port = port_in(&source).unwrap_or_else(|| {
             guessed.push("port".into());
             8080
@@ -105,9 +177,18 @@ impl Detector for RustDetector {
             manifests,
             dev_manifests: Vec::new(),
             start: vec![format!("/app/{}", bin.name)],
-            dev_start: Some(vec!["cargo".into(), "run".into(), "--bin".into(), bin.name.clone()]),
+            dev_start: Some(vec![
+                "cargo".into(),
+                "run".into(),
+                "--bin".into(),
+                bin.name.clone(),
+            ]),
             build: true,
-            test: Some(if f.has("Cargo.lock") { vec!["cargo".into(), "test".into(), "--locked".into()] } else { vec!["cargo".into(), "test".into()] }),
+            test: Some(if f.has("Cargo.lock") {
+                vec!["cargo".into(), "test".into(), "--locked".into()]
+            } else {
+                vec!["cargo".into(), "test".into()]
+            }),
             port: Some(port),
             health_path,
             entry: Some(bin.name.clone()),

@@ -15,8 +15,16 @@ use reader::Reader;
 use slipway_diagnostics::{Diagnostics, SourceFile, Span};
 use slipway_model::{App, Resource, ResourceKind, Trace};
 
-pub(crate) const TOP_KEYS: &[&str] =
-    &["name", "environments", "services", "resources", "targets", "images", "pin_digests", "policy"];
+pub(crate) const TOP_KEYS: &[&str] = &[
+    "name",
+    "environments",
+    "services",
+    "resources",
+    "targets",
+    "images",
+    "pin_digests",
+    "policy",
+];
 pub(crate) const RESOURCE_KEYS: &[&str] = &["type", "version"];
 /// Targets a spec may name. Those without an emitter yet are accepted and reported.
 pub const TARGETS: &[&str] = &[
@@ -46,46 +54,71 @@ pub fn parse_spec(file: &SourceFile) -> SpecOutcome {
         Ok(d) => d,
         Err(d) => {
             r.push(d);
-            return SpecOutcome { app: None, diagnostics: r.diags };
+            return SpecOutcome {
+                app: None,
+                diagnostics: r.diags,
+            };
         }
     };
     let Some(root) = docs.first() else {
         r.push(
             slipway_diagnostics::Diagnostic::error("SPEC004", "the spec is empty")
                 .at(&file.name, Span::new(0, 0))
-                .help("start with `name: myapp` and a `services:` mapping; `slipway init` writes one"),
+                .help(
+                    "start with `name: myapp` and a `services:` mapping; `slipway init` writes one",
+                ),
         );
-        return SpecOutcome { app: None, diagnostics: r.diags };
+        return SpecOutcome {
+            app: None,
+            diagnostics: r.diags,
+        };
     };
     let app = read_app(&mut r, root);
     check::check_app(&mut r, &app, root);
     let ok = !r.diags.has_errors();
-    SpecOutcome { app: ok.then_some(app), diagnostics: r.diags }
+    SpecOutcome {
+        app: ok.then_some(app),
+        diagnostics: r.diags,
+    }
 }
 
 pub(crate) fn trace_of(r: &Reader<'_>, node: &Node) -> Trace {
     let (line, column) = r.file.line_col(node.span.start);
-    Trace { file: r.file.name.clone(), line, column, item: None }
+    Trace {
+        file: r.file.name.clone(),
+        line,
+        column,
+        item: None,
+    }
 }
 
 fn read_app(r: &mut Reader<'_>, root: &Node) -> App {
     let mut app = App {
-        environments: DEFAULT_ENVIRONMENTS.iter().map(ToString::to_string).collect(),
+        environments: DEFAULT_ENVIRONMENTS
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
         targets: vec!["docker".into(), "compose".into(), "scripts".into()],
         trace: trace_of(r, root),
         ..App::default()
     };
     let entries = r.entries(root, "the spec", TOP_KEYS);
     if root.as_map().is_some() && !entries.iter().any(|(_, k, _)| *k == "name") {
-        let d = r.error("SPEC004", root, "the spec has no `name`").help("add `name: myapp` at the top (a lowercase DNS name)");
+        let d = r
+            .error("SPEC004", root, "the spec has no `name`")
+            .help("add `name: myapp` at the top (a lowercase DNS name)");
         r.push(d);
     }
     // Environments first: per-environment values below are checked against them.
     if let Some((_, _, v)) = entries.iter().find(|(_, k, _)| *k == "environments") {
-        app.environments = r.strings(v, "`environments`").into_iter().map(|(n, s)| {
-            check::dns_name(r, n, &s, "environment");
-            s
-        }).collect();
+        app.environments = r
+            .strings(v, "`environments`")
+            .into_iter()
+            .map(|(n, s)| {
+                check::dns_name(r, n, &s, "environment");
+                s
+            })
+            .collect();
     }
     for (_, key, v) in &entries {
         match *key {
@@ -111,18 +144,23 @@ fn read_app(r: &mut Reader<'_>, root: &Node) -> App {
                 }
             }
             "targets" => {
-                app.targets = r.strings(v, "`targets`").into_iter().filter_map(|(n, t)| {
-                    if TARGETS.contains(&t.as_str()) {
-                        return Some(t);
-                    }
-                    let mut d = r.error("SPEC009", n, format!("unknown target `{t}`"))
-                        .expected(format!("one of {}", TARGETS.join(", ")));
-                    if let Some(s) = did_you_mean(&t, TARGETS.iter().copied()) {
-                        d = d.help(format!("did you mean `{s}`?"));
-                    }
-                    r.push(d);
-                    None
-                }).collect();
+                app.targets = r
+                    .strings(v, "`targets`")
+                    .into_iter()
+                    .filter_map(|(n, t)| {
+                        if TARGETS.contains(&t.as_str()) {
+                            return Some(t);
+                        }
+                        let mut d = r
+                            .error("SPEC009", n, format!("unknown target `{t}`"))
+                            .expected(format!("one of {}", TARGETS.join(", ")));
+                        if let Some(s) = did_you_mean(&t, TARGETS.iter().copied()) {
+                            d = d.help(format!("did you mean `{s}`?"));
+                        }
+                        r.push(d);
+                        None
+                    })
+                    .collect();
             }
             "images" => {
                 for (_, from, to) in r.entries(v, "`images`", &[]) {
@@ -151,7 +189,8 @@ fn read_resource(r: &mut Reader<'_>, key: &Node, name: &str, body: &Node) -> Opt
                 kind = ResourceKind::ALL.into_iter().find(|k| k.as_str() == t);
                 if kind.is_none() {
                     let names: Vec<&str> = ResourceKind::ALL.iter().map(|k| k.as_str()).collect();
-                    let mut d = r.error("SPEC009", v, format!("unknown resource type `{t}`"))
+                    let mut d = r
+                        .error("SPEC009", v, format!("unknown resource type `{t}`"))
                         .expected(format!("one of {}", names.join(", ")));
                     if let Some(s) = did_you_mean(&t, names) {
                         d = d.help(format!("did you mean `{s}`?"));
@@ -162,8 +201,18 @@ fn read_resource(r: &mut Reader<'_>, key: &Node, name: &str, body: &Node) -> Opt
             }
             "version" => {
                 let s = r.scalar(v, &format!("`version` of {what}"))?;
-                if s.is_empty() || s == "latest" || !s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-')) {
-                    let d = r.error("SPEC009", v, format!("`{s}` is not a usable version for {what}"))
+                if s.is_empty()
+                    || s == "latest"
+                    || !s
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-'))
+                {
+                    let d = r
+                        .error(
+                            "SPEC009",
+                            v,
+                            format!("`{s}` is not a usable version for {what}"),
+                        )
                         .expected("an explicit version such as \"16\" or \"7.2\"")
                         .help("`latest` changes under you; pin a major or exact version");
                     r.push(d);
@@ -175,7 +224,8 @@ fn read_resource(r: &mut Reader<'_>, key: &Node, name: &str, body: &Node) -> Opt
     }
     let Some(kind) = kind else {
         if body.as_map().is_some() {
-            let d = r.error("SPEC004", key, format!("{what} has no `type`"))
+            let d = r
+                .error("SPEC004", key, format!("{what} has no `type`"))
                 .expected("`type: postgres`, `type: redis` or `type: nats`");
             r.push(d);
         }

@@ -12,7 +12,10 @@ pub struct Reader<'a> {
 
 /// The closest candidate to `word`, if it is close enough to be a likely typo.
 #[must_use]
-pub fn did_you_mean<'c>(word: &str, candidates: impl IntoIterator<Item = &'c str>) -> Option<&'c str> {
+pub fn did_you_mean<'c>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'c str>,
+) -> Option<&'c str> {
     candidates
         .into_iter()
         .map(|c| (strsim::jaro_winkler(word, c), c))
@@ -24,7 +27,10 @@ pub fn did_you_mean<'c>(word: &str, candidates: impl IntoIterator<Item = &'c str
 impl<'a> Reader<'a> {
     #[must_use]
     pub fn new(file: &'a SourceFile) -> Self {
-        Self { file, diags: Diagnostics::new() }
+        Self {
+            file,
+            diags: Diagnostics::new(),
+        }
     }
 
     pub fn error(&mut self, rule: &str, node: &Node, message: impl Into<String>) -> Diagnostic {
@@ -46,7 +52,12 @@ impl<'a> Reader<'a> {
 
     /// The entries of a mapping whose keys must be among `allowed`; unknown and
     /// duplicate keys are reported and skipped.
-    pub fn entries<'n>(&mut self, node: &'n Node, what: &str, allowed: &[&str]) -> Vec<(&'n Node, &'n str, &'n Node)> {
+    pub fn entries<'n>(
+        &mut self,
+        node: &'n Node,
+        what: &str,
+        allowed: &[&str],
+    ) -> Vec<(&'n Node, &'n str, &'n Node)> {
         let Some(map) = node.as_map() else {
             if !node.is_null() {
                 self.wrong_type(node, what, "a mapping");
@@ -70,7 +81,14 @@ impl<'a> Reader<'a> {
             if !allowed.is_empty() && !allowed.contains(&key) {
                 let mut d = self
                     .error("SPEC002", k, format!("unknown key `{key}` in {what}"))
-                    .expected(format!("one of {}", allowed.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ")));
+                    .expected(format!(
+                        "one of {}",
+                        allowed
+                            .iter()
+                            .map(|a| format!("`{a}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ));
                 if let Some(s) = did_you_mean(key, allowed.iter().copied()) {
                     d = d.help(format!("did you mean `{s}`?"));
                 }
@@ -83,23 +101,21 @@ impl<'a> Reader<'a> {
     }
 
     pub fn string(&mut self, node: &Node, what: &str) -> Option<String> {
-        match node.as_str() {
-            Some(s) => Some(s.to_string()),
-            None => {
-                self.wrong_type(node, what, "a string");
-                None
-            }
+        if let Some(s) = node.as_str() {
+            Some(s.to_string())
+        } else {
+            self.wrong_type(node, what, "a string");
+            None
         }
     }
 
     /// A scalar of any YAML type as text (`version: 16` and `version: "16"` alike).
     pub fn scalar(&mut self, node: &Node, what: &str) -> Option<String> {
-        match node.as_scalar() {
-            Some(s) => Some(s.to_string()),
-            None => {
-                self.wrong_type(node, what, "a string or number");
-                None
-            }
+        if let Some(s) = node.as_scalar() {
+            Some(s.to_string())
+        } else {
+            self.wrong_type(node, what, "a string or number");
+            None
         }
     }
 
@@ -140,7 +156,10 @@ impl<'a> Reader<'a> {
         };
         items
             .iter()
-            .filter_map(|item| self.string(item, &format!("an item of {what}")).map(|s| (item, s)))
+            .filter_map(|item| {
+                self.string(item, &format!("an item of {what}"))
+                    .map(|s| (item, s))
+            })
             .collect()
     }
 }

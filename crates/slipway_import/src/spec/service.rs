@@ -7,18 +7,36 @@ use slipway_model::{Health, Ingress, Limits, PerEnv, Service, ServiceSource};
 use std::collections::BTreeMap;
 
 pub(crate) const SERVICE_KEYS: &[&str] = &[
-    "path", "image", "port", "host_port", "health", "env", "secrets", "depends_on", "replicas",
-    "resources", "ingress", "command",
+    "path",
+    "image",
+    "port",
+    "host_port",
+    "health",
+    "env",
+    "secrets",
+    "depends_on",
+    "replicas",
+    "resources",
+    "ingress",
+    "command",
 ];
 pub(crate) const LIMIT_KEYS: &[&str] = &["cpu", "memory"];
 pub(crate) const INGRESS_KEYS: &[&str] = &["host", "path"];
 pub(crate) const HEALTH_KEYS: &[&str] = &["path", "command"];
 
-pub(crate) fn read_service(r: &mut Reader<'_>, key: &Node, name: &str, body: &Node, envs: &[String]) -> Service {
+pub(crate) fn read_service(
+    r: &mut Reader<'_>,
+    key: &Node,
+    name: &str,
+    body: &Node,
+    envs: &[String],
+) -> Service {
     let what = format!("service `{name}`");
     let mut svc = Service {
         name: name.to_string(),
-        source: ServiceSource::Image { image: String::new() },
+        source: ServiceSource::Image {
+            image: String::new(),
+        },
         port: None,
         host_port: None,
         health: None,
@@ -36,12 +54,18 @@ pub(crate) fn read_service(r: &mut Reader<'_>, key: &Node, name: &str, body: &No
     let image = entries.iter().find(|(_, k, _)| *k == "image");
     match (path, image) {
         (Some(_), Some((_, _, i))) => {
-            let d = r.error("SPEC009", i, format!("{what} has both `path` and `image`"))
+            let d = r
+                .error("SPEC009", i, format!("{what} has both `path` and `image`"))
                 .help("use `path` to build from source or `image` for a prebuilt image, not both");
             r.push(d);
         }
         (None, None) if body.as_map().is_some() => {
-            let d = r.error("SPEC004", key, format!("{what} has neither `path` nor `image`"))
+            let d = r
+                .error(
+                    "SPEC004",
+                    key,
+                    format!("{what} has neither `path` nor `image`"),
+                )
                 .expected("`path: ./folder` (build from source) or `image: registry/name:tag`");
             r.push(d);
         }
@@ -53,7 +77,10 @@ pub(crate) fn read_service(r: &mut Reader<'_>, key: &Node, name: &str, body: &No
             "path" => {
                 if let Some(p) = r.string(v, &field) {
                     check::source_path(r, v, &p);
-                    svc.source = ServiceSource::Build { path: p, plan: None };
+                    svc.source = ServiceSource::Build {
+                        path: p,
+                        plan: None,
+                    };
                 }
             }
             "image" => {
@@ -62,8 +89,16 @@ pub(crate) fn read_service(r: &mut Reader<'_>, key: &Node, name: &str, body: &No
                     svc.source = ServiceSource::Image { image: i };
                 }
             }
-            "port" => svc.port = r.int(v, &field, 1, 65535).and_then(|p| u16::try_from(p).ok()),
-            "host_port" => svc.host_port = r.int(v, &field, 1, 65535).and_then(|p| u16::try_from(p).ok()),
+            "port" => {
+                svc.port = r
+                    .int(v, &field, 1, 65535)
+                    .and_then(|p| u16::try_from(p).ok())
+            }
+            "host_port" => {
+                svc.host_port = r
+                    .int(v, &field, 1, 65535)
+                    .and_then(|p| u16::try_from(p).ok())
+            }
             "health" => svc.health = read_health(r, v, &field),
             "env" => svc.env = read_env(r, v, &field),
             "secrets" => {
@@ -72,15 +107,25 @@ pub(crate) fn read_service(r: &mut Reader<'_>, key: &Node, name: &str, body: &No
                     svc.secrets.push(s);
                 }
             }
-            "depends_on" => svc.depends_on = r.strings(v, &field).into_iter().map(|(_, s)| s).collect(),
+            "depends_on" => {
+                svc.depends_on = r.strings(v, &field).into_iter().map(|(_, s)| s).collect()
+            }
             "replicas" => {
-                svc.replicas = per_env(r, v, &field, envs, |r, n, what| {
-                    r.int(n, what, 0, 1000).and_then(|x| u32::try_from(x).ok())
-                }, |n| n.as_map().is_none());
+                svc.replicas = per_env(
+                    r,
+                    v,
+                    &field,
+                    envs,
+                    |r, n, what| r.int(n, what, 0, 1000).and_then(|x| u32::try_from(x).ok()),
+                    |n| n.as_map().is_none(),
+                );
             }
             "resources" => {
                 svc.resources = per_env(r, v, &field, envs, read_limits, |n| {
-                    n.as_map().is_some_and(|m| m.iter().any(|(k, _)| k.as_scalar().is_some_and(|k| LIMIT_KEYS.contains(&k))))
+                    n.as_map().is_some_and(|m| {
+                        m.iter()
+                            .any(|(k, _)| k.as_scalar().is_some_and(|k| LIMIT_KEYS.contains(&k)))
+                    })
                 });
             }
             "ingress" => svc.ingress = read_ingress(r, v, &field),
@@ -101,7 +146,10 @@ fn per_env<T>(
     is_single: impl Fn(&Node) -> bool,
 ) -> PerEnv<T> {
     if is_single(node) {
-        return PerEnv { default: read(r, node, what), by_env: BTreeMap::new() };
+        return PerEnv {
+            default: read(r, node, what),
+            by_env: BTreeMap::new(),
+        };
     }
     let mut out = PerEnv::default();
     for (k, env, v) in r.entries(node, what, &[]) {
@@ -110,8 +158,16 @@ fn per_env<T>(
             continue;
         }
         if !envs.iter().any(|e| e == env) {
-            let mut d = r.error("SPEC011", k, format!("`{env}` in {what} is not a declared environment"))
-                .expected(format!("one of {} (from `environments`), or `default`", envs.join(", ")));
+            let mut d = r
+                .error(
+                    "SPEC011",
+                    k,
+                    format!("`{env}` in {what} is not a declared environment"),
+                )
+                .expected(format!(
+                    "one of {} (from `environments`), or `default`",
+                    envs.join(", ")
+                ));
             if let Some(s) = super::did_you_mean(env, envs.iter().map(String::as_str)) {
                 d = d.help(format!("did you mean `{s}`?"));
             }
@@ -142,16 +198,25 @@ fn read_limits(r: &mut Reader<'_>, node: &Node, what: &str) -> Option<Limits> {
 
 fn read_health(r: &mut Reader<'_>, node: &Node, what: &str) -> Option<Health> {
     if let Some(path) = node.as_str() {
-        return check::http_path(r, node, path).then(|| Health::Http { path: path.to_string() });
+        return check::http_path(r, node, path).then(|| Health::Http {
+            path: path.to_string(),
+        });
     }
     if node.as_map().is_none() {
-        r.wrong_type(node, what, "an HTTP path such as `/health`, or `{ command: [...] }`");
+        r.wrong_type(
+            node,
+            what,
+            "an HTTP path such as `/health`, or `{ command: [...] }`",
+        );
         return None;
     }
     let mut out = None;
     for (_, k, v) in r.entries(node, what, HEALTH_KEYS) {
         out = match k {
-            "path" => r.string(v, what).filter(|p| check::http_path(r, v, p)).map(|path| Health::Http { path }),
+            "path" => r
+                .string(v, what)
+                .filter(|p| check::http_path(r, v, p))
+                .map(|path| Health::Http { path }),
             _ => read_command(r, v, what).map(|command| Health::Command { command }),
         };
     }
@@ -163,13 +228,19 @@ fn read_command(r: &mut Reader<'_>, node: &Node, what: &str) -> Option<Vec<Strin
         s.split_whitespace().map(ToString::to_string).collect()
     } else {
         if node.as_seq().is_none() {
-            r.wrong_type(node, what, "a command as a list of arguments, or one string");
+            r.wrong_type(
+                node,
+                what,
+                "a command as a list of arguments, or one string",
+            );
             return None;
         }
         r.strings(node, what).into_iter().map(|(_, s)| s).collect()
     };
     if argv.is_empty() {
-        let d = r.error("SPEC009", node, format!("{what} is empty")).expected("at least the program to run");
+        let d = r
+            .error("SPEC009", node, format!("{what} is empty"))
+            .expected("at least the program to run");
         r.push(d);
         return None;
     }
@@ -180,7 +251,11 @@ fn read_env(r: &mut Reader<'_>, node: &Node, what: &str) -> BTreeMap<String, Str
     let mut out = BTreeMap::new();
     for (k, name, v) in r.entries(node, what, &[]) {
         check::env_name(r, k, name);
-        let value = if v.is_null() { Some(String::new()) } else { r.scalar(v, &format!("`{name}` in {what}")) };
+        let value = if v.is_null() {
+            Some(String::new())
+        } else {
+            r.scalar(v, &format!("`{name}` in {what}"))
+        };
         if let Some(value) = value {
             check::no_plaintext_secret(r, k, name, &value);
             out.insert(name.to_string(), value);
@@ -202,7 +277,9 @@ fn read_ingress(r: &mut Reader<'_>, node: &Node, what: &str) -> Option<Ingress> 
         }
     }
     if host.is_none() && node.as_map().is_some() {
-        let d = r.error("SPEC004", node, format!("{what} has no `host`")).expected("`host: app.example.com`");
+        let d = r
+            .error("SPEC004", node, format!("{what} has no `host`"))
+            .expected("`host: app.example.com`");
         r.push(d);
     }
     host.map(|host| Ingress { host, path })

@@ -5,7 +5,12 @@ fn read(text: &str) -> SpecOutcome {
 }
 
 fn messages(text: &str) -> Vec<String> {
-    read(text).diagnostics.into_sorted().into_iter().map(|d| format!("{} {}", d.rule_id, d.message)).collect()
+    read(text)
+        .diagnostics
+        .into_sorted()
+        .into_iter()
+        .map(|d| format!("{} {}", d.rule_id, d.message))
+        .collect()
 }
 
 #[test]
@@ -19,7 +24,10 @@ fn reads_a_full_spec() {
     assert_eq!(api.replicas.get("prod"), Some(&3));
     assert_eq!(api.replicas.get("staging"), None);
     assert_eq!(api.env["WORKERS"], "2");
-    assert_eq!(api.resources.get("prod").unwrap().cpu.as_deref(), Some("500m"));
+    assert_eq!(
+        api.resources.get("prod").unwrap().cpu.as_deref(),
+        Some("500m")
+    );
     assert_eq!(app.resources["db"].version, "16");
     assert_eq!(api.trace.location(), "slipway.yaml:3:3");
 }
@@ -30,18 +38,41 @@ fn reports_every_problem_at_once() {
         "name: shop\nservices:\n  api:\n    path: ./api\n    depend_on: [db]\n    port: eighty\n  Web:\n    image: nginx\nresources:\n  db: { type: postgress }\n",
     );
     let joined = m.join("\n");
-    assert!(joined.contains("SPEC002 unknown key `depend_on`"), "{joined}");
-    assert!(joined.contains("SPEC003 `port` of service `api` has the wrong type"), "{joined}");
-    assert!(joined.contains("SPEC005 service name `Web` has uppercase"), "{joined}");
-    assert!(joined.contains("SPEC009 image `nginx` is not pinned"), "{joined}");
-    assert!(joined.contains("SPEC009 unknown resource type `postgress`"), "{joined}");
-    assert!(read("name: x\nservices:\n  a:\n    path: ./a\n    depend_on: []\n").app.is_none());
+    assert!(
+        joined.contains("SPEC002 unknown key `depend_on`"),
+        "{joined}"
+    );
+    assert!(
+        joined.contains("SPEC003 `port` of service `api` has the wrong type"),
+        "{joined}"
+    );
+    assert!(
+        joined.contains("SPEC005 service name `Web` has uppercase"),
+        "{joined}"
+    );
+    assert!(
+        joined.contains("SPEC009 image `nginx` is not pinned"),
+        "{joined}"
+    );
+    assert!(
+        joined.contains("SPEC009 unknown resource type `postgress`"),
+        "{joined}"
+    );
+    assert!(
+        read("name: x\nservices:\n  a:\n    path: ./a\n    depend_on: []\n")
+            .app
+            .is_none()
+    );
 }
 
 #[test]
 fn did_you_mean_for_keys() {
     let out = read("name: shop\nservices:\n  api:\n    path: ./api\n    depend_on: [db]\n");
-    let d = out.diagnostics.iter().find(|d| d.rule_id == "SPEC002").unwrap();
+    let d = out
+        .diagnostics
+        .iter()
+        .find(|d| d.rule_id == "SPEC002")
+        .unwrap();
     assert_eq!(d.help.as_deref(), Some("did you mean `depends_on`?"));
 }
 
@@ -51,10 +82,16 @@ fn references_cycles_and_ports() {
         "name: shop\nservices:\n  a: { path: ./a, port: 8000, depends_on: [b] }\n  b: { path: ./b, port: 8000, depends_on: [a, cache] }\n  c: { path: ./c, port: 9000, depends_on: [c] }\n",
     )
     .join("\n");
-    assert!(m.contains("SPEC006 `b` depends on `cache`, which is not defined"), "{m}");
+    assert!(
+        m.contains("SPEC006 `b` depends on `cache`, which is not defined"),
+        "{m}"
+    );
     assert!(m.contains("SPEC007 `depends_on` cycle: a -> b -> a"), "{m}");
     assert!(m.contains("SPEC006 service `c` depends on itself"), "{m}");
-    assert!(m.contains("SPEC008 services `a` and `b` both publish host port 8000"), "{m}");
+    assert!(
+        m.contains("SPEC008 services `a` and `b` both publish host port 8000"),
+        "{m}"
+    );
 }
 
 #[test]
@@ -68,23 +105,38 @@ fn replicas_publish_consecutive_ports() {
 
 #[test]
 fn names_that_escape_the_output_folder() {
-    let m = messages("name: shop\nservices:\n  ../x: { path: ./a }\n  b: { path: /etc }\n  '': { path: ./c }\n").join("\n");
-    assert!(m.contains("SPEC005 service name `../x` could escape the output folder"), "{m}");
-    assert!(m.contains("SPEC005 service path `/etc` must stay inside"), "{m}");
+    let m = messages(
+        "name: shop\nservices:\n  ../x: { path: ./a }\n  b: { path: /etc }\n  '': { path: ./c }\n",
+    )
+    .join("\n");
+    assert!(
+        m.contains("SPEC005 service name `../x` could escape the output folder"),
+        "{m}"
+    );
+    assert!(
+        m.contains("SPEC005 service path `/etc` must stay inside"),
+        "{m}"
+    );
     assert!(m.contains("SPEC005 service name `` is empty"), "{m}");
 }
 
 #[test]
 fn plaintext_secrets_in_env_are_refused() {
     let m = messages("name: shop\nservices:\n  a: { path: ./a, env: { DB_PASSWORD: hunter2, TOKEN_FILE: /run/x } }\n").join("\n");
-    assert!(m.contains("SPEC015 `DB_PASSWORD` looks like a secret"), "{m}");
+    assert!(
+        m.contains("SPEC015 `DB_PASSWORD` looks like a secret"),
+        "{m}"
+    );
     assert!(!m.contains("TOKEN_FILE"), "{m}");
 }
 
 #[test]
 fn unknown_environment_in_per_env_values() {
     let m = messages("name: shop\nenvironments: [dev, prod]\nservices:\n  a: { path: ./a, replicas: { prdo: 2 } }\n").join("\n");
-    assert!(m.contains("SPEC011 `prdo` in `replicas` of service `a` is not a declared environment"), "{m}");
+    assert!(
+        m.contains("SPEC011 `prdo` in `replicas` of service `a` is not a declared environment"),
+        "{m}"
+    );
 }
 
 #[test]
@@ -99,7 +151,12 @@ fn yaml_syntax_errors_are_located() {
 fn schema_and_reader_know_the_same_keys() {
     let schema: serde_json::Value = serde_json::from_str(&spec_schema()).unwrap();
     let keys = |v: &serde_json::Value| -> Vec<String> {
-        let mut k: Vec<String> = v["properties"].as_object().unwrap().keys().cloned().collect();
+        let mut k: Vec<String> = v["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
         k.sort();
         k
     };
@@ -109,9 +166,21 @@ fn schema_and_reader_know_the_same_keys() {
         v
     };
     assert_eq!(keys(&schema), sorted(TOP_KEYS));
-    assert_eq!(keys(&schema["$defs"]["ServiceDoc"]), sorted(service::SERVICE_KEYS));
+    assert_eq!(
+        keys(&schema["$defs"]["ServiceDoc"]),
+        sorted(service::SERVICE_KEYS)
+    );
     assert_eq!(keys(&schema["$defs"]["ResourceDoc"]), sorted(RESOURCE_KEYS));
-    assert_eq!(keys(&schema["$defs"]["LimitsDoc"]), sorted(service::LIMIT_KEYS));
-    assert_eq!(keys(&schema["$defs"]["IngressDoc"]), sorted(service::INGRESS_KEYS));
-    assert_eq!(keys(&schema["$defs"]["HealthDoc"]), sorted(service::HEALTH_KEYS));
+    assert_eq!(
+        keys(&schema["$defs"]["LimitsDoc"]),
+        sorted(service::LIMIT_KEYS)
+    );
+    assert_eq!(
+        keys(&schema["$defs"]["IngressDoc"]),
+        sorted(service::INGRESS_KEYS)
+    );
+    assert_eq!(
+        keys(&schema["$defs"]["HealthDoc"]),
+        sorted(service::HEALTH_KEYS)
+    );
 }
