@@ -122,7 +122,7 @@ fn connection_env(
                     env.push((format!("{p}_URL"), format!("redis://{dep}:{port}/0")));
                 }
                 ResourceKind::Nats => {
-                    env.push((format!("{p}_URL"), format!("nats://{dep}:{port}")))
+                    env.push((format!("{p}_URL"), format!("nats://{dep}:{port}")));
                 }
             }
         } else if let Some(port) = app.services.get(dep).and_then(Service::container_port) {

@@ -24,7 +24,7 @@ fn read_pom(text: &str) -> Pom {
     loop {
         match reader.read_event() {
             Ok(Event::Start(e)) => {
-                path.push(String::from_utf8_lossy(e.local_name().as_ref()).into_owned())
+                path.push(String::from_utf8_lossy(e.local_name().as_ref()).into_owned());
             }
             Ok(Event::End(_)) => {
                 path.pop();
@@ -44,7 +44,7 @@ fn read_pom(text: &str) -> Pom {
                         pom.java = pom.java.take().or(Some(value));
                     }
                     ["project", "dependencies", "dependency", "artifactId"] => {
-                        pom.dependencies.push(value)
+                        pom.dependencies.push(value);
                     }
                     _ => {}
                 }

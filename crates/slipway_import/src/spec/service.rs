@@ -92,12 +92,12 @@ pub(crate) fn read_service(
             "port" => {
                 svc.port = r
                     .int(v, &field, 1, 65535)
-                    .and_then(|p| u16::try_from(p).ok())
+                    .and_then(|p| u16::try_from(p).ok());
             }
             "host_port" => {
                 svc.host_port = r
                     .int(v, &field, 1, 65535)
-                    .and_then(|p| u16::try_from(p).ok())
+                    .and_then(|p| u16::try_from(p).ok());
             }
             "health" => svc.health = read_health(r, v, &field),
             "env" => svc.env = read_env(r, v, &field),
@@ -108,7 +108,7 @@ pub(crate) fn read_service(
                 }
             }
             "depends_on" => {
-                svc.depends_on = r.strings(v, &field).into_iter().map(|(_, s)| s).collect()
+                svc.depends_on = r.strings(v, &field).into_iter().map(|(_, s)| s).collect();
             }
             "replicas" => {
                 svc.replicas = per_env(
