@@ -7,8 +7,12 @@
 #   slipway-local/node:18               scripts/base-images/node/Dockerfile
 #   slipway-local/postgres:15           scripts/base-images/postgres/Dockerfile
 #   slipway-local/redis:7               scripts/base-images/redis/Dockerfile
+#   slipway-local/golang:1.23           scripts/base-images/golang/Dockerfile
+#   slipway-local/rust:1                scripts/base-images/rust/Dockerfile, also
+#                                       tagged slipway-local/rust:<major.minor>
+#                                       of the rustc it holds (e.g. 1.85)
 #
-# Usage: scripts/build-base-images.sh [debian|python|node|postgres|redis]...
+# Usage: scripts/build-base-images.sh [debian|python|node|postgres|redis|golang|rust]...
 #   (no argument: all of them, in that order)
 #
 # Environment:
@@ -39,7 +43,11 @@ declare -A IMAGE=(
   [node]=slipway-local/node:18
   [postgres]=slipway-local/postgres:15
   [redis]=slipway-local/redis:7
+  [golang]=slipway-local/golang:1.23
+  [rust]=slipway-local/rust:1
 )
+ALL_TARGETS=(debian python node postgres redis golang rust)
+RUST_REPO=slipway-local/rust
 
 log() { printf '==> %s\n' "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -192,19 +200,58 @@ build_derived() {
   remove_if_replaced "$old" "$image"
 }
 
+# slipway-local/rust:<major.minor> of the rustc in the image, for the
+# rust:<rust-version>-slim-bookworm that generated Dockerfiles ask for.
+rust_version_tag() {
+  local version
+  version="$("$DOCKER" run --rm --entrypoint rustc "${IMAGE[rust]}" --version)" \
+    || die "rustc --version failed in ${IMAGE[rust]}"
+  # "rustc 1.85.0 (4d91de4e4 2025-02-17) (built from a source tarball)"
+  version="$(sed -n 's/^rustc \([0-9]\+\.[0-9]\+\)\..*/\1/p' <<<"$version")"
+  [ -n "$version" ] || die "can't parse the rustc version of ${IMAGE[rust]}"
+  printf '%s:%s\n' "$RUST_REPO" "$version"
+}
+
+# All the tags of one image in $RUST_REPO except :1, e.g. "slipway-local/rust:1.85".
+rust_other_tags() {
+  local id="$1"
+  [ -n "$id" ] || return 0
+  "$DOCKER" image ls --format '{{.Repository}}:{{.Tag}} {{.ID}}' "$RUST_REPO" |
+    while read -r ref ref_id; do
+      [ "$ref" = "${IMAGE[rust]}" ] || [[ "$id" != sha256:"$ref_id"* ]] || printf '%s\n' "$ref"
+    done
+}
+
+build_rust() {
+  local old stale tag ref
+  old="$(image_id "${IMAGE[rust]}")"
+  stale="$(rust_other_tags "$old")"
+  build_derived rust
+  tag="$(rust_version_tag)"
+  "$DOCKER" tag "${IMAGE[rust]}" "$tag"
+  # After a rebuild: untag the old image's other version tag (a newer rustc)
+  # and drop the old image, which build_derived couldn't while it was tagged.
+  for ref in $stale; do
+    [ "$ref" = "$tag" ] || "$DOCKER" image rm "$ref" >/dev/null 2>&1 || true
+  done
+  remove_if_replaced "$old" "${IMAGE[rust]}"
+  log "rust: ${IMAGE[rust]} = $tag"
+}
+
 main() {
   [ "$(id -u)" -eq 0 ] || die "must run as root"
   "$DOCKER" info >/dev/null 2>&1 || die "docker daemon not reachable via $DOCKER (run scripts/setup-test-env.sh)"
 
   local targets=("$@") t t0 total0
-  [ "${#targets[@]}" -gt 0 ] || targets=(debian python node postgres redis)
+  [ "${#targets[@]}" -gt 0 ] || targets=("${ALL_TARGETS[@]}")
   total0="$(date +%s)"
   for t in "${targets[@]}"; do
     t0="$(date +%s)"
     case "$t" in
       debian) build_debian ;;
-      python | node | postgres | redis) build_derived "$t" ;;
-      *) die "unknown image '$t' (expected: debian python node postgres redis)" ;;
+      python | node | postgres | redis | golang) build_derived "$t" ;;
+      rust) build_rust ;;
+      *) die "unknown image '$t' (expected: ${ALL_TARGETS[*]})" ;;
     esac
     log "$t: $(($(date +%s) - t0)) s"
   done

@@ -21,6 +21,9 @@ use slipway_diagnostics::Diagnostics;
 use slipway_model::App;
 use std::collections::BTreeMap;
 
+/// The targets this version has emitters for.
+pub const EMITTED_TARGETS: &[&str] = &["docker", "compose", "scripts"];
+
 pub const GENERATOR: &str = concat!("slipway ", env!("CARGO_PKG_VERSION"));
 
 /// Where each built service's source sits relative to the generated files.
@@ -57,6 +60,13 @@ pub struct Emitted {
 pub fn emit(app: &App, req: &EmitRequest, templates: &Templates) -> Emitted {
     let mut out = Emitted::default();
     let wants = |t: &str| app.targets.iter().any(|x| x == t);
+    for t in app.targets.iter().filter(|t| !EMITTED_TARGETS.contains(&t.as_str())) {
+        out.diagnostics.push(
+            slipway_diagnostics::Diagnostic::warning("GEN004", format!("target `{t}` has no emitter in this version; nothing generated for it"))
+                .in_file(&req.source)
+                .help(format!("this version emits {}", EMITTED_TARGETS.join(", "))),
+        );
+    }
     if wants("docker") || wants("compose") {
         docker::emit(app, templates, &mut out);
     }
