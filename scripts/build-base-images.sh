@@ -10,7 +10,7 @@
 #   slipway-local/golang:1.23           scripts/base-images/golang/Dockerfile
 #   slipway-local/rust:1                scripts/base-images/rust/Dockerfile, also
 #                                       tagged slipway-local/rust:<major.minor>
-#                                       of the rustc it holds (e.g. 1.85)
+#                                       of the rustc it holds (e.g. 1.96)
 #
 # Usage: scripts/build-base-images.sh [debian|python|node|postgres|redis|golang|rust]...
 #   (no argument: all of them, in that order)
@@ -206,13 +206,13 @@ rust_version_tag() {
   local version
   version="$("$DOCKER" run --rm --entrypoint rustc "${IMAGE[rust]}" --version)" \
     || die "rustc --version failed in ${IMAGE[rust]}"
-  # "rustc 1.85.0 (4d91de4e4 2025-02-17) (built from a source tarball)"
+  # "rustc 1.96.0 (ac68faa20 2026-05-25) (built from a source tarball)"
   version="$(sed -n 's/^rustc \([0-9]\+\.[0-9]\+\)\..*/\1/p' <<<"$version")"
   [ -n "$version" ] || die "can't parse the rustc version of ${IMAGE[rust]}"
   printf '%s:%s\n' "$RUST_REPO" "$version"
 }
 
-# All the tags of one image in $RUST_REPO except :1, e.g. "slipway-local/rust:1.85".
+# All the tags of one image in $RUST_REPO except :1, e.g. "slipway-local/rust:1.96".
 rust_other_tags() {
   local id="$1"
   [ -n "$id" ] || return 0

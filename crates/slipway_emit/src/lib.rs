@@ -60,11 +60,18 @@ pub struct Emitted {
 pub fn emit(app: &App, req: &EmitRequest, templates: &Templates) -> Emitted {
     let mut out = Emitted::default();
     let wants = |t: &str| app.targets.iter().any(|x| x == t);
-    for t in app.targets.iter().filter(|t| !EMITTED_TARGETS.contains(&t.as_str())) {
+    for t in app
+        .targets
+        .iter()
+        .filter(|t| !EMITTED_TARGETS.contains(&t.as_str()))
+    {
         out.diagnostics.push(
-            slipway_diagnostics::Diagnostic::warning("GEN004", format!("target `{t}` has no emitter in this version; nothing generated for it"))
-                .in_file(&req.source)
-                .help(format!("this version emits {}", EMITTED_TARGETS.join(", "))),
+            slipway_diagnostics::Diagnostic::warning(
+                "GEN004",
+                format!("target `{t}` has no emitter in this version; nothing generated for it"),
+            )
+            .in_file(&req.source)
+            .help(format!("this version emits {}", EMITTED_TARGETS.join(", "))),
         );
     }
     if wants("docker") || wants("compose") {

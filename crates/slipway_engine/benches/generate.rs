@@ -1,10 +1,13 @@
 //! `slipway generate` on synthetic specs of 1, 10, 100 and 1000 services: wall time
-//! (median of several runs, writing a fresh tree each time) and peak memory (VmHWM
+//! (median of several runs, writing a fresh tree each time) and peak memory (`VmHWM`
 //! of a child process that runs one generation). Half the services are built from
 //! source (a FastAPI folder each, so detection reads real files), half are prebuilt
 //! images; every fourth depends on PostgreSQL, every fourth on Redis.
 //!
 //! Run: `cargo bench -p slipway_engine --bench generate`
+
+// Kilobyte counts and milliseconds for display only.
+#![allow(clippy::cast_precision_loss)]
 
 use slipway_engine::{generate, GenerateOptions};
 use std::fmt::Write as _;
@@ -18,7 +21,11 @@ fn write_project(dir: &Path, n: usize) {
         if i % 2 == 0 {
             let src = dir.join(format!("svc{i}"));
             std::fs::create_dir_all(&src).unwrap();
-            std::fs::write(src.join("requirements.txt"), "fastapi==0.115.6\nuvicorn==0.34.0\n").unwrap();
+            std::fs::write(
+                src.join("requirements.txt"),
+                "fastapi==0.115.6\nuvicorn==0.34.0\n",
+            )
+            .unwrap();
             std::fs::write(src.join("main.py"), "from fastapi import FastAPI\napp = FastAPI()\n@app.get('/health')\ndef h():\n    return {}\n").unwrap();
             let _ = writeln!(spec, "  svc{i}:\n    path: ./svc{i}\n    port: {port}");
         } else {
@@ -31,14 +38,20 @@ fn write_project(dir: &Path, n: usize) {
             _ => {}
         }
     }
-    spec.push_str("resources:\n  db: { type: postgres, version: \"16\" }\n  cache: { type: redis }\n");
+    spec.push_str(
+        "resources:\n  db: { type: postgres, version: \"16\" }\n  cache: { type: redis }\n",
+    );
     std::fs::write(dir.join("slipway.yaml"), spec).unwrap();
 }
 
 fn run_once(dir: &Path) -> Duration {
     let out = dir.join(format!("out-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
-    let opts = GenerateOptions { spec: dir.join("slipway.yaml"), out: Some(out), ..Default::default() };
+    let opts = GenerateOptions {
+        spec: dir.join("slipway.yaml"),
+        out: Some(out),
+        ..Default::default()
+    };
     let t = Instant::now();
     let report = generate(&opts).unwrap();
     let elapsed = t.elapsed();
@@ -48,7 +61,11 @@ fn run_once(dir: &Path) -> Duration {
 
 fn peak_kib() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status.lines().find_map(|l| l.strip_prefix("VmHWM:")).and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok()).unwrap_or(0)
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
 }
 
 fn main() {
@@ -66,8 +83,14 @@ fn main() {
         let runs = if n >= 1000 { 5 } else { 15 };
         let mut times: Vec<Duration> = (0..runs).map(|_| run_once(dir.path())).collect();
         times.sort();
-        let child = std::process::Command::new(std::env::current_exe().unwrap()).env("SLIPWAY_BENCH_CHILD", dir.path()).output().unwrap();
-        let peak: u64 = String::from_utf8_lossy(&child.stdout).trim().parse().unwrap_or(0);
+        let child = std::process::Command::new(std::env::current_exe().unwrap())
+            .env("SLIPWAY_BENCH_CHILD", dir.path())
+            .output()
+            .unwrap();
+        let peak: u64 = String::from_utf8_lossy(&child.stdout)
+            .trim()
+            .parse()
+            .unwrap_or(0);
         let files = n / 2 * 2 + 11;
         println!(
             "| {n} | ~{files} | {:.1} ms | {:.1} ms | {:.1} ms | {:.1} MiB |",
