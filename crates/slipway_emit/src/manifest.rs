@@ -36,12 +36,9 @@ struct Invariant {
 /// Service names declared in the generated base compose file.
 fn compose_services(files: &BTreeMap<String, String>) -> Option<BTreeMap<String, bool>> {
     let text = files.get("compose/docker-compose.yaml")?;
-    let docs = YamlLoader::load_from_str(text).ok()?;
-    let services = docs.first()?["services"].as_hash()?.clone();
     Some(
-        services
-            .iter()
-            .filter_map(|(k, v)| Some((k.as_str()?.to_string(), !v["healthcheck"].is_badvalue())))
+        crate::validate::compose_services(text)?
+            .into_iter()
             .collect(),
     )
 }

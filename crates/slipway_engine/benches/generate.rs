@@ -44,12 +44,13 @@ fn write_project(dir: &Path, n: usize) {
     std::fs::write(dir.join("slipway.yaml"), spec).unwrap();
 }
 
-fn run_once(dir: &Path) -> Duration {
+fn run_once(dir: &Path, dry_run: bool) -> Duration {
     let out = dir.join(format!("out-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
     let opts = GenerateOptions {
         spec: dir.join("slipway.yaml"),
         out: Some(out),
+        dry_run,
         ..Default::default()
     };
     let t = Instant::now();
@@ -70,19 +71,21 @@ fn peak_kib() -> u64 {
 
 fn main() {
     if let Ok(dir) = std::env::var("SLIPWAY_BENCH_CHILD") {
-        run_once(Path::new(&dir));
+        run_once(Path::new(&dir), false);
         println!("{}", peak_kib());
         return;
     }
-    println!("| services | files | median | min | max | peak RSS |");
-    println!("|---:|---:|---:|---:|---:|---:|");
+    println!("| services | files | median (write) | min | max | median (--dry-run, no writes) | peak RSS |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|");
     for n in [1usize, 10, 100, 1000] {
         let dir = tempfile::tempdir().unwrap();
         write_project(dir.path(), n);
-        run_once(dir.path()); // warm the page cache
-        let runs = if n >= 1000 { 5 } else { 15 };
-        let mut times: Vec<Duration> = (0..runs).map(|_| run_once(dir.path())).collect();
+        run_once(dir.path(), false); // warm the page cache
+        let runs = if n >= 1000 { 7 } else { 15 };
+        let mut times: Vec<Duration> = (0..runs).map(|_| run_once(dir.path(), false)).collect();
         times.sort();
+        let mut dry: Vec<Duration> = (0..runs).map(|_| run_once(dir.path(), true)).collect();
+        dry.sort();
         let child = std::process::Command::new(std::env::current_exe().unwrap())
             .env("SLIPWAY_BENCH_CHILD", dir.path())
             .output()
@@ -93,10 +96,11 @@ fn main() {
             .unwrap_or(0);
         let files = n / 2 * 2 + 11;
         println!(
-            "| {n} | ~{files} | {:.1} ms | {:.1} ms | {:.1} ms | {:.1} MiB |",
+            "| {n} | ~{files} | {:.1} ms | {:.1} ms | {:.1} ms | {:.1} ms | {:.1} MiB |",
             times[times.len() / 2].as_secs_f64() * 1e3,
             times[0].as_secs_f64() * 1e3,
             times[times.len() - 1].as_secs_f64() * 1e3,
+            dry[dry.len() / 2].as_secs_f64() * 1e3,
             peak as f64 / 1024.0
         );
     }
