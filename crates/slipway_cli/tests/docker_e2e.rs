@@ -315,7 +315,10 @@ struct Cleanup(Vec<Vec<String>>);
 impl Drop for Cleanup {
     fn drop(&mut self) {
         for args in &self.0 {
-            let _ = Command::new("docker").args(args).env("PATH", path_env()).output();
+            let _ = Command::new("docker")
+                .args(args)
+                .env("PATH", path_env())
+                .output();
         }
     }
 }
@@ -329,30 +332,50 @@ fn go_and_rust_services_build_test_and_report_healthy() {
     let cases: &[(&str, &[(&str, &str)], &[&str])] = &[
         (
             "go-hello",
-            &[("golang:1.23-bookworm", "slipway-local/golang:1.23"), ("debian:bookworm-slim", "slipway-local/debian:bookworm-slim")],
+            &[
+                ("golang:1.23-bookworm", "slipway-local/golang:1.23"),
+                ("debian:bookworm-slim", "slipway-local/debian:bookworm-slim"),
+            ],
             &["go", "gcc"],
         ),
         (
             "rust-hello",
-            &[("rust:1.96-slim-bookworm", "slipway-local/rust:1"), ("debian:bookworm-slim", "slipway-local/debian:bookworm-slim")],
+            &[
+                ("rust:1.96-slim-bookworm", "slipway-local/rust:1"),
+                ("debian:bookworm-slim", "slipway-local/debian:bookworm-slim"),
+            ],
             &["cargo", "rustc", "gcc"],
         ),
     ];
     for (case, map, compilers) in cases {
         let work = tempfile::tempdir().unwrap();
-        copy_tree(&root().join("fixtures/e2e").join(case), &work.path().join("app"));
+        copy_tree(
+            &root().join("fixtures/e2e").join(case),
+            &work.path().join("app"),
+        );
         std::fs::write(work.path().join("slipway.yaml"), "name: hello\nservices:\n  app:\n    path: ./app\n    port: 8080\n    health: /health\n").unwrap();
         let mut args = vec!["generate".to_string()];
         for (from, to) in *map {
             args.push("--image-map".into());
             args.push(format!("{from}={to}"));
         }
-        let out = Command::new(env!("CARGO_BIN_EXE_slipway")).args(&args).current_dir(work.path()).output().unwrap();
-        assert!(out.status.success(), "{case}: {}", String::from_utf8_lossy(&out.stderr));
+        let out = Command::new(env!("CARGO_BIN_EXE_slipway"))
+            .args(&args)
+            .current_dir(work.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{case}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let dockerfile = work.path().join("infrastructure/docker/app/Dockerfile");
         let tag = format!("slipway-e2e-{case}:{}", std::process::id());
         let name = format!("slipway-e2e-{case}-{}", std::process::id());
-        let _cleanup = Cleanup(vec![vec!["rm".into(), "-f".into(), name.clone()], vec!["image".into(), "rm".into(), "-f".into(), tag.clone()]]);
+        let _cleanup = Cleanup(vec![
+            vec!["rm".into(), "-f".into(), name.clone()],
+            vec!["image".into(), "rm".into(), "-f".into(), tag.clone()],
+        ]);
         for target in ["test", "prod"] {
             run(Command::new("docker")
                 .args(["build", "--target", target, "-t", &tag, "-f"])
@@ -362,21 +385,53 @@ fn go_and_rust_services_build_test_and_report_healthy() {
         }
         for compiler in *compilers {
             let found = Command::new("docker")
-                .args(["run", "--rm", "--entrypoint", "bash", &tag, "-c", &format!("command -v {compiler}")])
+                .args([
+                    "run",
+                    "--rm",
+                    "--entrypoint",
+                    "bash",
+                    &tag,
+                    "-c",
+                    &format!("command -v {compiler}"),
+                ])
                 .env("PATH", path_env())
                 .output()
                 .unwrap();
-            assert!(!found.status.success(), "{case}: `{compiler}` is in the prod image");
+            assert!(
+                !found.status.success(),
+                "{case}: `{compiler}` is in the prod image"
+            );
         }
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        run(Command::new("docker").args(["run", "-d", "--name", &name, "-p", &format!("127.0.0.1:{port}:8080"), &tag]));
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        run(Command::new("docker").args([
+            "run",
+            "-d",
+            "--name",
+            &name,
+            "-p",
+            &format!("127.0.0.1:{port}:8080"),
+            &tag,
+        ]));
         let deadline = Instant::now() + Duration::from_secs(90);
         loop {
-            let status = run(Command::new("docker").args(["inspect", "-f", "{{.State.Health.Status}}", &name]));
+            let status = run(Command::new("docker").args([
+                "inspect",
+                "-f",
+                "{{.State.Health.Status}}",
+                &name,
+            ]));
             if status.trim() == "healthy" {
                 break;
             }
-            assert!(Instant::now() < deadline, "{case}: not healthy after 90 s ({})", status.trim());
+            assert!(
+                Instant::now() < deadline,
+                "{case}: not healthy after 90 s ({})",
+                status.trim()
+            );
             std::thread::sleep(Duration::from_secs(1));
         }
         let (status, body) = http(port, "GET", "/health", None);
