@@ -43,6 +43,17 @@ fn compose_services(files: &BTreeMap<String, String>) -> Option<BTreeMap<String,
     )
 }
 
+/// What an artifact kind is in the manifest's vocabulary: definition type, platform,
+/// and the role it plays for the items it traces to.
+fn classify(kind: &str) -> (&'static str, &'static str, &'static str) {
+    match kind {
+        "dockerfile" => ("container", "docker", "containerizes"),
+        "compose-base" | "compose-override" => ("compose", "docker-compose", "orchestrates"),
+        "script" => ("script", "shell", "operates"),
+        _ => ("config", "docker-compose", "configures"),
+    }
+}
+
 fn invariants(app: &App, out: &Emitted) -> Vec<Invariant> {
     let mut inv = Vec::new();
     let declared = compose_services(&out.files.files);
@@ -159,17 +170,20 @@ pub(crate) fn emit(app: &App, req: &EmitRequest, out: &mut Emitted) {
     let _ = writeln!(y, "items:");
     let mut artifacts = out.files.artifacts.clone();
     artifacts.sort_by(|a, b| a.id.cmp(&b.id));
+    let mut by_type: BTreeMap<&str, usize> = BTreeMap::new();
     for a in &artifacts {
+        let (def_type, platform, role) = classify(&a.kind);
+        *by_type.entry(def_type).or_default() += 1;
         let _ = writeln!(y, "  - id: {}", q(&a.id));
         let _ = writeln!(y, "    kind: {}", q(&a.kind));
         let _ = writeln!(y, "    traces:");
         for t in &a.traces {
-            let _ = writeln!(y, "      - item: {}", q(t));
+            let _ = writeln!(y, "      - ref: {}\n        role: {role}", q(t));
             if let Some(rest) = traces.get(t) {
                 let _ = writeln!(y, "        {rest}");
             }
         }
-        let _ = writeln!(y, "    definition: {}", q(&a.definition));
+        let _ = writeln!(y, "    definition:\n      type: {def_type}\n      platform: {platform}\n      summary: {}", q(&a.definition));
         let _ = writeln!(y, "    artifacts:");
         for p in &a.paths {
             let hash = out
@@ -184,6 +198,10 @@ pub(crate) fn emit(app: &App, req: &EmitRequest, out: &mut Emitted) {
     }
     let _ = writeln!(y, "counts:");
     let _ = writeln!(y, "  artifacts: {}", artifacts.len());
+    let _ = writeln!(y, "  by_type:");
+    for (t, n) in &by_type {
+        let _ = writeln!(y, "    {t}: {n}");
+    }
     let _ = writeln!(y, "  files: {}", out.files.files.len() + 1);
     let _ = writeln!(y, "  services: {}", app.services.len());
     let _ = writeln!(y, "  resources: {}", app.resources.len());
