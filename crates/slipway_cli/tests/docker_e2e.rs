@@ -329,7 +329,9 @@ impl Drop for Cleanup {
 #[test]
 #[ignore = "needs docker"]
 fn go_and_rust_services_build_test_and_report_healthy() {
-    let cases: &[(&str, &[(&str, &str)], &[&str])] = &[
+    /// Fixture folder, image map, compilers that must not be in the prod image.
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a [&'a str]);
+    let cases: &[Case] = &[
         (
             "go-hello",
             &[
