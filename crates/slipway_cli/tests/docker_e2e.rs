@@ -6,13 +6,12 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use support::{copy_tree, root};
 
 /// The local images `scripts/build-base-images.sh` builds, standing in for the
 /// registry images the generated files name.
@@ -40,24 +39,6 @@ fn run(cmd: &mut Command) -> String {
     );
     assert!(out.status.success(), "{cmd:?} failed:\n{text}");
     String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let name = e.file_name();
-        if ["infrastructure", "node_modules", "dist", "__pycache__"]
-            .contains(&name.to_string_lossy().as_ref())
-        {
-            continue;
-        }
-        if e.file_type().unwrap().is_dir() {
-            copy_tree(&e.path(), &to.join(&name));
-        } else {
-            std::fs::copy(e.path(), to.join(&name)).unwrap();
-        }
-    }
 }
 
 /// One HTTP/1.0 exchange on 127.0.0.1; returns status and body.

@@ -4,28 +4,11 @@
 //! `docker compose config -q` when Compose v2 is present) accepts base+dev and
 //! base+prod for every fixture and the shop example.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let name = e.file_name();
-        if name == "infrastructure" || name == "node_modules" {
-            continue;
-        }
-        if e.file_type().unwrap().is_dir() {
-            copy_tree(&e.path(), &to.join(&name));
-        } else {
-            std::fs::copy(e.path(), to.join(&name)).unwrap();
-        }
-    }
-}
+use support::{copy_tree, root};
 
 /// Generates every fixture and the example into `work`; returns the output folders.
 fn generate_all(work: &Path) -> Vec<PathBuf> {
