@@ -3,15 +3,20 @@
 //! and a `.gitignore` that keeps secret files out of git. Valid for compose v2 and v1.
 
 use crate::docker::healthcheck_argv;
-use crate::naming::{compose_cpus, compose_memory, env_prefix, resource_secret, secret_file};
-use crate::{images, validate, EmitRequest, Emitted, Templates};
+use crate::naming::{compose_cpus, compose_memory, env_prefix, secret_file};
+use crate::{images, resources, validate, EmitRequest, Emitted, Templates};
 use serde::Serialize;
-use slipway_model::{App, Limits, Resource, ResourceKind, Service, ServiceSource};
+use slipway_model::{App, Resource, Service, ServiceSource};
 
 #[derive(Serialize)]
 struct Build {
     context: String,
     dockerfile: String,
+    /// The stage to build: `prod` for generated Dockerfiles, else as the input says.
+    target: Option<String>,
+    args: Vec<(String, String)>,
+    /// Built with a Dockerfile slipway generated (which has dev and prod stages).
+    generated: bool,
 }
 
 #[derive(Serialize)]
@@ -101,32 +106,12 @@ fn connection_env(
     secrets: &mut Vec<String>,
 ) {
     for dep in &svc.depends_on {
-        let p = env_prefix(dep);
         if let Some(r) = app.resources.get(dep) {
-            let port = r.kind.port();
-            match r.kind {
-                ResourceKind::Postgres => {
-                    env.push((format!("{p}_HOST"), dep.clone()));
-                    env.push((format!("{p}_PORT"), port.to_string()));
-                    env.push((format!("{p}_NAME"), app.name.clone()));
-                    env.push((format!("{p}_USER"), app.name.clone()));
-                    env.push((
-                        format!("{p}_PASSWORD_FILE"),
-                        format!("/run/secrets/{}", resource_secret(dep)),
-                    ));
-                    secrets.push(resource_secret(dep));
-                }
-                ResourceKind::Redis => {
-                    env.push((format!("{p}_HOST"), dep.clone()));
-                    env.push((format!("{p}_PORT"), port.to_string()));
-                    env.push((format!("{p}_URL"), format!("redis://{dep}:{port}/0")));
-                }
-                ResourceKind::Nats => {
-                    env.push((format!("{p}_URL"), format!("nats://{dep}:{port}")));
-                }
-            }
+            let (e, s) = resources::connection(app, r);
+            env.extend(e);
+            secrets.extend(s);
         } else if let Some(port) = app.services.get(dep).and_then(Service::container_port) {
-            env.push((format!("{p}_URL"), format!("http://{dep}:{port}")));
+            env.push((format!("{}_URL", env_prefix(dep)), format!("http://{dep}:{port}")));
         }
     }
 }
@@ -159,13 +144,24 @@ fn service_entry(
     secrets.sort();
     secrets.dedup();
     let (image, build) = match &svc.source {
-        ServiceSource::Build { .. } => {
+        ServiceSource::Build { .. } | ServiceSource::Dockerfile { .. } => {
             let layout = req.layout.get(&svc.name).cloned().unwrap_or_default();
+            let (target, args, generated) = match &svc.source {
+                ServiceSource::Dockerfile { target, args, .. } => (
+                    target.clone(),
+                    args.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                    false,
+                ),
+                _ => (Some("prod".to_string()), Vec::new(), true),
+            };
             (
                 format!("{}/{}:${{IMAGE_TAG:-local}}", app.name, svc.name),
                 Some(Build {
                     context: layout.context,
                     dockerfile: layout.dockerfile,
+                    target,
+                    args,
+                    generated,
                 }),
             )
         }
@@ -217,7 +213,7 @@ fn service_entry(
         "/src"
     };
     let mut dev_volumes = Vec::new();
-    if let Some(b) = &build {
+    if let Some(b) = build.as_ref().filter(|b| b.generated) {
         dev_volumes.push(format!("{}:{workdir}", b.context));
         if plan.is_some_and(|p| p.language == slipway_model::Language::Node) {
             dev_volumes.push("/app/node_modules".into());
@@ -257,95 +253,27 @@ fn resource_entry(
     r: &Resource,
     problems: &mut Vec<slipway_diagnostics::Diagnostic>,
 ) -> Entry {
-    let image = images::resolve(
-        app,
-        &images::resource_image(r),
-        &format!("resource `{}`", r.name),
-        problems,
-    );
-    let volume = format!("{}-data", r.name);
-    let s = |x: &str| x.to_string();
-    let (environment, secrets, command, mount, test, limits) = match r.kind {
-        ResourceKind::Postgres => (
-            vec![
-                (s("POSTGRES_DB"), app.name.clone()),
-                (
-                    s("POSTGRES_PASSWORD_FILE"),
-                    format!("/run/secrets/{}", resource_secret(&r.name)),
-                ),
-                (s("POSTGRES_USER"), app.name.clone()),
-            ],
-            vec![resource_secret(&r.name)],
-            None,
-            "/var/lib/postgresql/data",
-            vec![
-                s("pg_isready"),
-                s("-h"),
-                s("127.0.0.1"),
-                s("-U"),
-                app.name.clone(),
-                s("-d"),
-                app.name.clone(),
-            ],
-            Limits {
-                cpu: Some(s("1")),
-                memory: Some(s("1Gi")),
-            },
-        ),
-        ResourceKind::Redis => (
-            Vec::new(),
-            Vec::new(),
-            Some(vec![s("redis-server"), s("--appendonly"), s("yes")]),
-            "/data",
-            vec![s("redis-cli"), s("ping")],
-            Limits {
-                cpu: Some(s("500m")),
-                memory: Some(s("256Mi")),
-            },
-        ),
-        ResourceKind::Nats => (
-            Vec::new(),
-            Vec::new(),
-            Some(vec![
-                s("--jetstream"),
-                s("--store_dir"),
-                s("/data"),
-                s("--http_port"),
-                s("8222"),
-            ]),
-            "/data",
-            vec![
-                s("wget"),
-                s("-q"),
-                s("-O"),
-                s("/dev/null"),
-                s("http://127.0.0.1:8222/healthz"),
-            ],
-            Limits {
-                cpu: Some(s("500m")),
-                memory: Some(s("256Mi")),
-            },
-        ),
-    };
+    let image = images::resolve(app, &resources::image(r), &format!("resource `{}`", r.name), problems);
+    let (cpu, memory) = resources::limits(r.kind);
     Entry {
         name: r.name.clone(),
         id: r.id(),
         kind: r.kind.as_str().into(),
         image,
         build: None,
-        command,
-        environment,
-        secrets,
-        volumes: vec![format!("{volume}:{mount}")],
-        healthcheck: Some(health(test, false)),
+        command: resources::command(r.kind),
+        environment: resources::server_env(app, r),
+        secrets: resources::secrets(r),
+        volumes: vec![format!("{}-data:{}", r.name, resources::data_dir(r.kind))],
+        healthcheck: Some(health(resources::health(app, r.kind), false)),
         depends_on: Vec::new(),
         hardened: false,
         dev_ports: Vec::new(),
         dev_volumes: Vec::new(),
         prod_ports: Vec::new(),
         replicas: 1,
-        cpus: compose_cpus(limits.cpu.as_deref().unwrap_or("1")),
-        memory: compose_memory(limits.memory.as_deref().unwrap_or("1Gi")),
+        cpus: compose_cpus(cpu),
+        memory: compose_memory(memory),
         read_only: false,
     }
 }
@@ -375,7 +303,7 @@ pub(crate) fn view<'a>(app: &'a App, req: &'a EmitRequest, out: &mut Emitted) ->
         .map(|name| SecretFile {
             name: name.clone(),
             file: format!("./secrets/{name}"),
-            generated: app.resources.keys().any(|r| resource_secret(r) == *name),
+            generated: app.resources.values().any(|r| resources::secrets(r).contains(name)),
         })
         .collect();
     secrets.sort_by(|a, b| a.name.cmp(&b.name));

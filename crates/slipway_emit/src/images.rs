@@ -2,7 +2,7 @@
 //! and the digest-pinning check.
 
 use slipway_diagnostics::Diagnostic;
-use slipway_model::{App, BuildPlan, Language, Resource, ResourceKind};
+use slipway_model::{App, BuildPlan, Language};
 
 /// Build and runtime images for a plan, as written before mirroring.
 #[must_use]
@@ -29,15 +29,6 @@ pub fn language_images(plan: &BuildPlan) -> (String, String) {
             format!("maven:3.9-eclipse-temurin-{v}"),
             format!("eclipse-temurin:{v}-jre"),
         ),
-    }
-}
-
-#[must_use]
-pub fn resource_image(r: &Resource) -> String {
-    match r.kind {
-        ResourceKind::Postgres => format!("postgres:{}-bookworm", r.version),
-        ResourceKind::Redis => format!("redis:{}-bookworm", r.version),
-        ResourceKind::Nats => format!("nats:{}-alpine", r.version),
     }
 }
 

@@ -9,6 +9,7 @@ mod fileset;
 mod images;
 mod manifest;
 mod naming;
+mod resources;
 mod scripts;
 mod templates;
 mod validate;

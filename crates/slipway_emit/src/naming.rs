@@ -12,12 +12,6 @@ pub fn secret_file(name: &str) -> String {
     name.to_ascii_lowercase().replace('-', "_")
 }
 
-/// The password secret slipway creates for a backing resource.
-#[must_use]
-pub fn resource_secret(resource: &str) -> String {
-    format!("{}_password", secret_file(resource))
-}
-
 /// Kubernetes CPU (`500m`, `1.5`) -> compose cpus (`0.5`, `1.5`).
 #[must_use]
 pub fn compose_cpus(cpu: &str) -> String {

@@ -79,16 +79,53 @@ pub struct Ingress {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ServiceSource {
-    /// Built from source at `path` (relative to the spec's folder).
+    /// Built from source at `path` (relative to the spec's folder) with a generated
+    /// Dockerfile.
     Build {
         path: String,
         plan: Option<Box<BuildPlan>>,
+    },
+    /// Built with the project's own Dockerfile (imported from compose `build:`).
+    Dockerfile {
+        context: String,
+        dockerfile: Option<String>,
+        target: Option<String>,
+        args: BTreeMap<String, String>,
     },
     /// A prebuilt image.
     Image { image: String },
 }
 
+impl Default for ServiceSource {
+    fn default() -> Self {
+        ServiceSource::Image { image: String::new() }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum VolumeKind {
+    /// Durable data: a named volume in compose, a PersistentVolumeClaim in Kubernetes.
+    Named,
+    /// A host folder (compose only; reported when converting to Kubernetes).
+    Bind,
+    /// Scratch space in memory.
+    Tmpfs,
+}
+
+/// A filesystem mounted into a service's container.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct VolumeMount {
+    pub kind: VolumeKind,
+    /// Volume name (named) or host path (bind); empty for tmpfs.
+    pub source: String,
+    pub target: String,
+    pub read_only: bool,
+    /// Requested size (`10Gi`), when known.
+    pub size: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, JsonSchema)]
 pub struct Service {
     pub name: String,
     pub source: ServiceSource,
@@ -105,6 +142,13 @@ pub struct Service {
     pub ingress: Option<Ingress>,
     /// Overrides the detected start command.
     pub command: Option<Vec<String>>,
+    /// Replaces the image's entrypoint.
+    pub entrypoint: Option<Vec<String>>,
+    /// Further container ports besides `port`.
+    pub extra_ports: Vec<u16>,
+    pub volumes: Vec<VolumeMount>,
+    /// The user the container runs as (`1000`, `1000:1000`), when the input says.
+    pub user: Option<String>,
     pub trace: Trace,
 }
 
@@ -118,8 +162,26 @@ impl Service {
     pub fn plan(&self) -> Option<&BuildPlan> {
         match &self.source {
             ServiceSource::Build { plan, .. } => plan.as_deref(),
-            ServiceSource::Image { .. } => None,
+            _ => None,
         }
+    }
+
+    /// Keeps data in named volumes: a StatefulSet rather than a Deployment.
+    #[must_use]
+    pub fn is_stateful(&self) -> bool {
+        self.volumes.iter().any(|v| v.kind == VolumeKind::Named)
+    }
+
+    /// Every container port, `port` first.
+    #[must_use]
+    pub fn ports(&self) -> Vec<u16> {
+        let mut out: Vec<u16> = self.container_port().into_iter().collect();
+        for p in &self.extra_ports {
+            if !out.contains(p) {
+                out.push(*p);
+            }
+        }
+        out
     }
 
     /// The port inside the container: the spec's, else the detected one.
@@ -145,6 +207,9 @@ pub enum ResourceKind {
     Postgres,
     Redis,
     Nats,
+    Mysql,
+    Mongodb,
+    Amqp,
 }
 
 impl ResourceKind {
@@ -160,6 +225,9 @@ impl ResourceKind {
             ResourceKind::Postgres => "postgres",
             ResourceKind::Redis => "redis",
             ResourceKind::Nats => "nats",
+            ResourceKind::Mysql => "mysql",
+            ResourceKind::Mongodb => "mongodb",
+            ResourceKind::Amqp => "amqp",
         }
     }
 
@@ -169,6 +237,9 @@ impl ResourceKind {
             ResourceKind::Postgres => "16",
             ResourceKind::Redis => "7",
             ResourceKind::Nats => "2.10",
+            ResourceKind::Mysql => "8.4",
+            ResourceKind::Mongodb => "7.0",
+            ResourceKind::Amqp => "3.13",
         }
     }
 
@@ -178,6 +249,9 @@ impl ResourceKind {
             ResourceKind::Postgres => 5432,
             ResourceKind::Redis => 6379,
             ResourceKind::Nats => 4222,
+            ResourceKind::Mysql => 3306,
+            ResourceKind::Mongodb => 27017,
+            ResourceKind::Amqp => 5672,
         }
     }
 }
@@ -188,6 +262,11 @@ pub struct Resource {
     pub name: String,
     pub kind: ResourceKind,
     pub version: String,
+    /// A managed or external instance at this host: only connection settings and
+    /// secret references are generated for it, no server.
+    pub external: Option<String>,
+    /// Storage requested for its data (`10Gi`).
+    pub storage: Option<String>,
     pub trace: Trace,
 }
 

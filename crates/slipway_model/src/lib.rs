@@ -7,5 +7,6 @@ mod build;
 
 pub use app::{
     App, Health, Ingress, Limits, PerEnv, Resource, ResourceKind, Service, ServiceSource, Trace,
+    VolumeKind, VolumeMount,
 };
 pub use build::{BuildPlan, Language};

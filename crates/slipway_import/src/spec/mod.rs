@@ -25,7 +25,7 @@ pub(crate) const TOP_KEYS: &[&str] = &[
     "pin_digests",
     "policy",
 ];
-pub(crate) const RESOURCE_KEYS: &[&str] = &["type", "version"];
+pub(crate) const RESOURCE_KEYS: &[&str] = &["type", "version", "external", "storage"];
 /// Targets a spec may name. Those without an emitter yet are accepted and reported.
 pub const TARGETS: &[&str] = &[
     "docker",
@@ -182,6 +182,8 @@ fn read_resource(r: &mut Reader<'_>, key: &Node, name: &str, body: &Node) -> Opt
     let entries = r.entries(body, &what, RESOURCE_KEYS);
     let mut kind = None;
     let mut version = None;
+    let mut external = None;
+    let mut storage = None;
     for (_, k, v) in &entries {
         match *k {
             "type" => {
@@ -219,6 +221,13 @@ fn read_resource(r: &mut Reader<'_>, key: &Node, name: &str, body: &Node) -> Opt
                 }
                 version = Some(s);
             }
+            "external" => external = r.string(v, &format!("`external` of {what}")),
+            "storage" => {
+                if let Some(s) = r.scalar(v, &format!("`storage` of {what}")) {
+                    check::memory(r, v, &s);
+                    storage = Some(s);
+                }
+            }
             _ => {}
         }
     }
@@ -235,6 +244,8 @@ fn read_resource(r: &mut Reader<'_>, key: &Node, name: &str, body: &Node) -> Opt
         name: name.to_string(),
         kind,
         version: version.unwrap_or_else(|| kind.default_version().to_string()),
+        external,
+        storage,
         trace: trace_of(r, key),
     })
 }

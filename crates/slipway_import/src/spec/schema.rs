@@ -103,6 +103,9 @@ enum ResourceType {
     Postgres,
     Redis,
     Nats,
+    Mysql,
+    Mongodb,
+    Amqp,
 }
 
 #[allow(dead_code)]
@@ -112,6 +115,11 @@ struct ResourceDoc {
     r#type: ResourceType,
     /// Major or exact version (`"16"`, `"7.2"`); never `latest`.
     version: Option<Scalar>,
+    /// Host of a managed or external instance: no server is generated, only the
+    /// connection settings and secret references.
+    external: Option<String>,
+    /// Storage for its data (`10Gi`).
+    storage: Option<String>,
 }
 
 #[allow(dead_code)]

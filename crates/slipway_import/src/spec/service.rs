@@ -48,6 +48,7 @@ pub(crate) fn read_service(
         ingress: None,
         command: None,
         trace: trace_of(r, key),
+        ..Service::default()
     };
     let entries = r.entries(body, &what, SERVICE_KEYS);
     let path = entries.iter().find(|(_, k, _)| *k == "path");
