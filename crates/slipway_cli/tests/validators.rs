@@ -36,7 +36,7 @@ fn generate_all(work: &Path) -> Vec<PathBuf> {
     for (i, dir) in detect.iter().enumerate() {
         let to = work.join(format!("lang{i}"));
         copy_tree(dir, &to.join("app"));
-        std::fs::write(to.join("slipway.yaml"), "name: fixture\nservices:\n  app:\n    path: ./app\nresources:\n  db: { type: postgres }\n").unwrap();
+        std::fs::write(to.join("slipway.yaml"), "name: fixture\nservices:\n  app:\n    path: ./app\nresources:\n  db: { type: postgres }\ntargets: [docker, compose, scripts, kubernetes]\n").unwrap();
         outs.push(to);
     }
     for dir in &outs {
@@ -66,6 +66,9 @@ fn files(dir: &Path, pred: &dyn Fn(&Path) -> bool, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// The Kubernetes API version generated objects are validated against.
+const K8S_VERSION: &str = "1.31.0";
+
 fn check(cmd: &mut Command) -> (bool, String) {
     let out = cmd
         .output()
@@ -81,7 +84,7 @@ fn check(cmd: &mut Command) -> (bool, String) {
 }
 
 #[test]
-#[ignore = "needs hadolint, shellcheck and docker-compose"]
+#[ignore = "needs hadolint, shellcheck, docker-compose, kubectl and kubernetes-validate"]
 fn hadolint_shellcheck_and_compose_accept_every_generated_file() {
     let work = tempfile::tempdir().unwrap();
     let outs = generate_all(work.path());
@@ -147,6 +150,35 @@ fn hadolint_shellcheck_and_compose_accept_every_generated_file() {
             }
         }
     }
+    let mut overlays = 0;
+    for o in &outs {
+        let Ok(envs) = std::fs::read_dir(o.join("kubernetes/overlays")) else {
+            continue;
+        };
+        for env in envs {
+            let env = env.unwrap().path();
+            let (ok, rendered) = check(Command::new("kubectl").arg("kustomize").arg(&env));
+            if !ok {
+                failures.push(format!("kubectl kustomize {}:\n{rendered}", env.display()));
+                continue;
+            }
+            overlays += 1;
+            let file = work.path().join(format!("rendered-{overlays}.yaml"));
+            std::fs::write(&file, &rendered).unwrap();
+            let (ok, text) = check(
+                Command::new("kubernetes-validate")
+                    .args(["--strict", "--quiet", "-k", K8S_VERSION])
+                    .arg(&file),
+            );
+            if !ok {
+                failures.push(format!(
+                    "kubernetes-validate --strict {}:\n{text}",
+                    env.display()
+                ));
+            }
+        }
+    }
+    assert!(overlays >= 30, "only {overlays} overlays rendered");
     assert!(
         failures.is_empty(),
         "{} problem(s):\n{}",

@@ -111,23 +111,21 @@ fn connection_env(
             env.extend(e);
             secrets.extend(s);
         } else if let Some(port) = app.services.get(dep).and_then(Service::container_port) {
-            env.push((format!("{}_URL", env_prefix(dep)), format!("http://{dep}:{port}")));
+            env.push((
+                format!("{}_URL", env_prefix(dep)),
+                format!("http://{dep}:{port}"),
+            ));
         }
     }
 }
 
-fn service_entry(
-    app: &App,
-    req: &EmitRequest,
-    svc: &Service,
-    envs: (&str, &str),
-    problems: &mut Vec<slipway_diagnostics::Diagnostic>,
-) -> Entry {
-    let (dev, prod) = envs;
-    let plan = svc.plan();
+/// A service's configuration as environment variables (sorted) and the secret files
+/// it reads: `PORT` for services slipway builds, connection settings for what it
+/// depends on, `<SECRET>_FILE` paths, then the input's own `env`.
+pub(crate) fn service_env(app: &App, svc: &Service) -> (Vec<(String, String)>, Vec<String>) {
     let mut environment: Vec<(String, String)> = Vec::new();
     let mut secrets = Vec::new();
-    if let Some(port) = svc.container_port() {
+    if let (Some(port), Some(_)) = (svc.container_port(), svc.plan()) {
         environment.push(("PORT".into(), port.to_string()));
     }
     connection_env(app, svc, &mut environment, &mut secrets);
@@ -143,6 +141,19 @@ fn service_entry(
     environment.dedup_by(|a, b| a.0 == b.0);
     secrets.sort();
     secrets.dedup();
+    (environment, secrets)
+}
+
+fn service_entry(
+    app: &App,
+    req: &EmitRequest,
+    svc: &Service,
+    envs: (&str, &str),
+    problems: &mut Vec<slipway_diagnostics::Diagnostic>,
+) -> Entry {
+    let (dev, prod) = envs;
+    let plan = svc.plan();
+    let (environment, secrets) = service_env(app, svc);
     let (image, build) = match &svc.source {
         ServiceSource::Build { .. } | ServiceSource::Dockerfile { .. } => {
             let layout = req.layout.get(&svc.name).cloned().unwrap_or_default();
@@ -173,6 +184,7 @@ fn service_entry(
     let depends_on =
         svc.depends_on
             .iter()
+            .filter(|d| app.resources.get(*d).is_none_or(|r| r.external.is_none()))
             .map(|d| {
                 let healthy = app.resources.contains_key(d)
                     || app.services.get(d).is_some_and(|s| {
@@ -253,7 +265,12 @@ fn resource_entry(
     r: &Resource,
     problems: &mut Vec<slipway_diagnostics::Diagnostic>,
 ) -> Entry {
-    let image = images::resolve(app, &resources::image(r), &format!("resource `{}`", r.name), problems);
+    let image = images::resolve(
+        app,
+        &resources::image(r),
+        &format!("resource `{}`", r.name),
+        problems,
+    );
     let (cpu, memory) = resources::limits(r.kind);
     Entry {
         name: r.name.clone(),
@@ -291,6 +308,7 @@ pub(crate) fn view<'a>(app: &'a App, req: &'a EmitRequest, out: &mut Emitted) ->
     entries.extend(
         app.resources
             .values()
+            .filter(|r| r.external.is_none())
             .map(|r| resource_entry(app, r, &mut problems)),
     );
     entries.sort_by(|a, b| a.name.cmp(&b.name));
@@ -303,7 +321,10 @@ pub(crate) fn view<'a>(app: &'a App, req: &'a EmitRequest, out: &mut Emitted) ->
         .map(|name| SecretFile {
             name: name.clone(),
             file: format!("./secrets/{name}"),
-            generated: app.resources.values().any(|r| resources::secrets(r).contains(name)),
+            generated: app
+                .resources
+                .values()
+                .any(|r| r.external.is_none() && resources::secrets(r).contains(name)),
         })
         .collect();
     secrets.sort_by(|a, b| a.name.cmp(&b.name));

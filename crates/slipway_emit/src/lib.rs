@@ -7,12 +7,14 @@ mod compose;
 mod docker;
 mod fileset;
 mod images;
+mod kubernetes;
 mod manifest;
 mod naming;
 mod resources;
 mod scripts;
 mod templates;
 mod validate;
+mod yaml_out;
 
 pub use fileset::{Artifact, FileSet};
 pub use manifest::{manifest_hashes, sha256_hex, MANIFEST_PATH};
@@ -23,7 +25,7 @@ use slipway_model::App;
 use std::collections::BTreeMap;
 
 /// The targets this version has emitters for.
-pub const EMITTED_TARGETS: &[&str] = &["docker", "compose", "scripts"];
+pub const EMITTED_TARGETS: &[&str] = &["docker", "compose", "scripts", "kubernetes"];
 
 pub const GENERATOR: &str = concat!("slipway ", env!("CARGO_PKG_VERSION"));
 
@@ -82,6 +84,9 @@ pub fn emit(app: &App, req: &EmitRequest, templates: &Templates) -> Emitted {
         let view = compose::view(app, req, &mut out);
         compose::emit(&view, templates, &mut out);
         scripts::emit(&view, templates, &mut out);
+    }
+    if wants("kubernetes") {
+        kubernetes::emit(app, req, templates, &mut out);
     }
     manifest::emit(app, req, &mut out);
     out

@@ -14,7 +14,9 @@ fn s(x: &str) -> String {
 pub fn secrets(r: &Resource) -> Vec<String> {
     let base = secret_file(&r.name);
     match r.kind {
-        ResourceKind::Postgres | ResourceKind::Mongodb | ResourceKind::Amqp => vec![format!("{base}_password")],
+        ResourceKind::Postgres | ResourceKind::Mongodb | ResourceKind::Amqp => {
+            vec![format!("{base}_password")]
+        }
         ResourceKind::Mysql => vec![format!("{base}_password"), format!("{base}_root_password")],
         ResourceKind::Redis | ResourceKind::Nats => Vec::new(),
     }
@@ -100,7 +102,13 @@ pub fn server_env(app: &App, r: &Resource) -> Vec<(String, String)> {
 pub fn command(kind: ResourceKind) -> Option<Vec<String>> {
     match kind {
         ResourceKind::Redis => Some(vec![s("redis-server"), s("--appendonly"), s("yes")]),
-        ResourceKind::Nats => Some(vec![s("--jetstream"), s("--store_dir"), s("/data"), s("--http_port"), s("8222")]),
+        ResourceKind::Nats => Some(vec![
+            s("--jetstream"),
+            s("--store_dir"),
+            s("/data"),
+            s("--http_port"),
+            s("8222"),
+        ]),
         _ => None,
     }
 }
@@ -109,11 +117,36 @@ pub fn command(kind: ResourceKind) -> Option<Vec<String>> {
 #[must_use]
 pub fn health(app: &App, kind: ResourceKind) -> Vec<String> {
     match kind {
-        ResourceKind::Postgres => vec![s("pg_isready"), s("-h"), s("127.0.0.1"), s("-U"), app.name.clone(), s("-d"), app.name.clone()],
+        ResourceKind::Postgres => vec![
+            s("pg_isready"),
+            s("-h"),
+            s("127.0.0.1"),
+            s("-U"),
+            app.name.clone(),
+            s("-d"),
+            app.name.clone(),
+        ],
         ResourceKind::Redis => vec![s("redis-cli"), s("ping")],
-        ResourceKind::Nats => vec![s("wget"), s("-q"), s("-O"), s("/dev/null"), s("http://127.0.0.1:8222/healthz")],
-        ResourceKind::Mysql => vec![s("mysqladmin"), s("ping"), s("-h"), s("127.0.0.1"), s("--silent")],
-        ResourceKind::Mongodb => vec![s("mongosh"), s("--quiet"), s("--eval"), s("db.adminCommand('ping')")],
+        ResourceKind::Nats => vec![
+            s("wget"),
+            s("-q"),
+            s("-O"),
+            s("/dev/null"),
+            s("http://127.0.0.1:8222/healthz"),
+        ],
+        ResourceKind::Mysql => vec![
+            s("mysqladmin"),
+            s("ping"),
+            s("-h"),
+            s("127.0.0.1"),
+            s("--silent"),
+        ],
+        ResourceKind::Mongodb => vec![
+            s("mongosh"),
+            s("--quiet"),
+            s("--eval"),
+            s("db.adminCommand('ping')"),
+        ],
         ResourceKind::Amqp => vec![s("rabbitmq-diagnostics"), s("-q"), s("ping")],
     }
 }
@@ -122,7 +155,10 @@ pub fn health(app: &App, kind: ResourceKind) -> Vec<String> {
 #[must_use]
 pub fn limits(kind: ResourceKind) -> (&'static str, &'static str) {
     match kind {
-        ResourceKind::Postgres | ResourceKind::Mysql | ResourceKind::Mongodb | ResourceKind::Amqp => ("1", "1Gi"),
+        ResourceKind::Postgres
+        | ResourceKind::Mysql
+        | ResourceKind::Mongodb
+        | ResourceKind::Amqp => ("1", "1Gi"),
         ResourceKind::Redis | ResourceKind::Nats => ("500m", "256Mi"),
     }
 }
@@ -132,10 +168,15 @@ pub fn limits(kind: ResourceKind) -> (&'static str, &'static str) {
 #[must_use]
 pub fn connection(app: &App, r: &Resource) -> (Vec<(String, String)>, Vec<String>) {
     let p = env_prefix(&r.name);
-    let host = r.name.clone();
+    let host = r.external.clone().unwrap_or_else(|| r.name.clone());
     let port = r.kind.port();
     let sec = secrets(r);
-    let pw = |env: &mut Vec<(String, String)>| env.push((format!("{p}_PASSWORD_FILE"), format!("/run/secrets/{}", sec[0])));
+    let pw = |env: &mut Vec<(String, String)>| {
+        env.push((
+            format!("{p}_PASSWORD_FILE"),
+            format!("/run/secrets/{}", sec[0]),
+        ));
+    };
     let mut env = Vec::new();
     match r.kind {
         ResourceKind::Postgres | ResourceKind::Mysql => {
@@ -158,6 +199,10 @@ pub fn connection(app: &App, r: &Resource) -> (Vec<(String, String)>, Vec<String
             pw(&mut env);
         }
     }
-    let used = if matches!(r.kind, ResourceKind::Redis | ResourceKind::Nats) { Vec::new() } else { vec![sec[0].clone()] };
+    let used = if matches!(r.kind, ResourceKind::Redis | ResourceKind::Nats) {
+        Vec::new()
+    } else {
+        vec![sec[0].clone()]
+    };
     (env, used)
 }

@@ -35,6 +35,8 @@ builtin!(
     "compose/gitignore.j2",
     "scripts/start.sh.j2",
     "scripts/healthcheck.sh.j2",
+    "kubernetes/object.yaml.j2",
+    "kubernetes/README.md.j2",
 );
 
 #[derive(Debug, thiserror::Error)]
@@ -90,6 +92,7 @@ impl Templates {
         env.add_filter("yaml", yaml_scalar);
         env.add_filter("json", json);
         env.add_filter("shq", shell_quote);
+        env.add_filter("to_yaml", to_yaml);
         env.set_loader(move |name| {
             Ok(overrides
                 .get(name)
@@ -159,6 +162,12 @@ fn yaml_scalar(v: &Value) -> String {
     } else {
         serde_json::to_string(&s).unwrap_or_default()
     }
+}
+
+/// A mapping or sequence as block YAML (the generated Kubernetes objects).
+fn to_yaml(v: &Value) -> String {
+    let json = serde_json::to_value(v).unwrap_or_default();
+    crate::yaml_out::to_yaml(&json, 0).trim_end().to_string()
 }
 
 fn json(v: &Value) -> String {

@@ -98,7 +98,9 @@ pub enum ServiceSource {
 
 impl Default for ServiceSource {
     fn default() -> Self {
-        ServiceSource::Image { image: String::new() }
+        ServiceSource::Image {
+            image: String::new(),
+        }
     }
 }
 
@@ -213,10 +215,13 @@ pub enum ResourceKind {
 }
 
 impl ResourceKind {
-    pub const ALL: [ResourceKind; 3] = [
+    pub const ALL: [ResourceKind; 6] = [
         ResourceKind::Postgres,
         ResourceKind::Redis,
         ResourceKind::Nats,
+        ResourceKind::Mysql,
+        ResourceKind::Mongodb,
+        ResourceKind::Amqp,
     ];
 
     #[must_use]

@@ -94,6 +94,8 @@ struct ServiceDoc {
     ingress: Option<IngressDoc>,
     /// Overrides the detected start command.
     command: Option<Command>,
+    /// Numeric uid or uid:gid a prebuilt image runs as (never 0).
+    user: Option<Scalar>,
 }
 
 #[allow(dead_code)]

@@ -19,6 +19,7 @@ pub(crate) const SERVICE_KEYS: &[&str] = &[
     "resources",
     "ingress",
     "command",
+    "user",
 ];
 pub(crate) const LIMIT_KEYS: &[&str] = &["cpu", "memory"];
 pub(crate) const INGRESS_KEYS: &[&str] = &["host", "path"];
@@ -131,6 +132,7 @@ pub(crate) fn read_service(
             }
             "ingress" => svc.ingress = read_ingress(r, v, &field),
             "command" => svc.command = read_command(r, v, &field),
+            "user" => svc.user = read_user(r, v, &field),
             _ => {}
         }
     }
@@ -246,6 +248,27 @@ fn read_command(r: &mut Reader<'_>, node: &Node, what: &str) -> Option<Vec<Strin
         return None;
     }
     Some(argv)
+}
+
+/// `user: 1000` or `user: "1000:1000"`: numeric, so Kubernetes can enforce non-root.
+fn read_user(r: &mut Reader<'_>, node: &Node, what: &str) -> Option<String> {
+    let u = r.scalar(node, what)?;
+    let numeric = u
+        .split(':')
+        .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+        && u.split(':').count() <= 2;
+    if !numeric || u.split(':').next() == Some("0") {
+        let d = r
+            .error(
+                "SPEC009",
+                node,
+                format!("`{u}` is not a numeric non-root user"),
+            )
+            .expected("a uid, or uid:gid, other than 0, such as `1000` or `1000:1000`");
+        r.push(d);
+        return None;
+    }
+    Some(u)
 }
 
 fn read_env(r: &mut Reader<'_>, node: &Node, what: &str) -> BTreeMap<String, String> {

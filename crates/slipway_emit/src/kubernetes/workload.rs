@@ -1,0 +1,548 @@
+//! Workloads: a Deployment (or a StatefulSet when the service keeps data in named
+//! volumes) per service, with its ServiceAccount, ConfigMap, Service and Ingress; a
+//! StatefulSet with a headless Service and a volume claim per backing resource, or
+//! only an ExternalName Service when the resource is managed elsewhere.
+
+use super::{metadata, secret_name, selector, Object};
+use crate::compose::service_env;
+use crate::docker::APP_UID;
+use crate::{images, resources, Emitted};
+use serde_json::{json, Map, Value};
+use slipway_diagnostics::Diagnostic;
+use slipway_model::{
+    App, Health, Language, Limits, Resource, ResourceKind, Service, ServiceSource, VolumeKind,
+};
+
+/// Millicores of a CPU quantity (`500m`, `1`, `0.5`); 500 when unreadable.
+fn millicores(cpu: &str) -> u64 {
+    if let Some(m) = cpu.strip_suffix('m') {
+        return m.parse().unwrap_or(500);
+    }
+    let (whole, frac) = cpu.split_once('.').unwrap_or((cpu, ""));
+    let frac: String = frac.chars().chain(std::iter::repeat('0')).take(3).collect();
+    match (whole.parse::<u64>(), frac.parse::<u64>()) {
+        (Ok(w), Ok(f)) => (w * 1000 + f).max(1),
+        _ => 500,
+    }
+}
+
+/// Requests and limits: CPU requested at half the limit, memory at the limit.
+pub(crate) fn resources_block(limits: Option<&Limits>, default: (&str, &str)) -> Value {
+    let cpu = limits
+        .and_then(|l| l.cpu.clone())
+        .unwrap_or_else(|| default.0.to_string());
+    let memory = limits
+        .and_then(|l| l.memory.clone())
+        .unwrap_or_else(|| default.1.to_string());
+    json!({
+        "requests": { "cpu": format!("{}m", (millicores(&cpu) / 2).max(1)), "memory": memory },
+        "limits": { "cpu": cpu, "memory": memory },
+    })
+}
+
+fn container_security(read_only: bool) -> Value {
+    json!({
+        "allowPrivilegeEscalation": false,
+        "readOnlyRootFilesystem": read_only,
+        "runAsNonRoot": true,
+        "capabilities": { "drop": ["ALL"] },
+    })
+}
+
+fn pod_security(uid: u32, gid: u32) -> Value {
+    json!({
+        "runAsNonRoot": true,
+        "runAsUser": uid,
+        "runAsGroup": gid,
+        "fsGroup": gid,
+        "seccompProfile": { "type": "RuntimeDefault" },
+    })
+}
+
+/// Liveness, readiness and (for slow starters) startup probes from the health check.
+fn probes(svc: &Service, container: &mut Map<String, Value>) {
+    let handler = match (svc.effective_health(), svc.container_port()) {
+        (Some(Health::Http { path }), Some(_)) => {
+            json!({ "httpGet": { "path": path, "port": "http" } })
+        }
+        (Some(Health::Command { command }), _) => json!({ "exec": { "command": command } }),
+        (_, Some(_)) => json!({ "tcpSocket": { "port": "http" } }),
+        _ => return,
+    };
+    let with = |extra: Value| {
+        let mut p = handler.as_object().cloned().unwrap_or_default();
+        p.extend(extra.as_object().cloned().unwrap_or_default());
+        Value::Object(p)
+    };
+    container.insert(
+        "livenessProbe".into(),
+        with(json!({ "periodSeconds": 10, "timeoutSeconds": 5, "failureThreshold": 3 })),
+    );
+    container.insert(
+        "readinessProbe".into(),
+        with(json!({ "periodSeconds": 5, "timeoutSeconds": 5, "failureThreshold": 3 })),
+    );
+    let slow = svc.plan().is_some_and(|p| p.language == Language::Java)
+        || matches!(
+            svc.source,
+            ServiceSource::Image { .. } | ServiceSource::Dockerfile { .. }
+        );
+    if slow {
+        container.insert(
+            "startupProbe".into(),
+            with(json!({ "periodSeconds": 5, "timeoutSeconds": 5, "failureThreshold": 30 })),
+        );
+    }
+}
+
+fn port_name(i: usize, port: u16) -> String {
+    if i == 0 {
+        "http".into()
+    } else {
+        format!("port-{port}")
+    }
+}
+
+/// An init container per dependency that waits until it accepts connections.
+fn wait_for(app: &App, svc: &Service, out: &mut Emitted) -> Vec<Value> {
+    let mut problems = Vec::new();
+    let image = images::resolve(
+        app,
+        "busybox:1.36.1",
+        &format!("the init containers of `{}`", svc.name),
+        &mut problems,
+    );
+    for p in problems {
+        out.diagnostics.push(p);
+    }
+    svc.depends_on
+        .iter()
+        .filter_map(|dep| {
+            let (host, port) = if let Some(r) = app.resources.get(dep) {
+                (r.external.clone().unwrap_or_else(|| dep.clone()), r.kind.port())
+            } else {
+                (dep.clone(), app.services.get(dep)?.container_port()?)
+            };
+            Some(json!({
+                "name": format!("wait-for-{dep}"),
+                "image": image,
+                "command": ["sh", "-c", format!("until nc -z -w 2 {host} {port}; do echo waiting for {host}:{port}; sleep 2; done")],
+                "securityContext": container_security(true),
+                "resources": resources_block(None, ("50m", "32Mi")),
+            }))
+        })
+        .collect()
+}
+
+/// The uid a service's container runs as: 10001 for images slipway builds, else the
+/// input's `user`, else 10001 with a warning.
+fn service_uid(svc: &Service, out: &mut Emitted) -> (u32, u32) {
+    if svc.plan().is_some() {
+        return (APP_UID, APP_UID);
+    }
+    let parsed = svc.user.as_deref().and_then(|u| {
+        let (uid, gid) = u.split_once(':').unwrap_or((u, u));
+        Some((uid.parse::<u32>().ok()?, gid.parse::<u32>().ok()?))
+    });
+    match parsed {
+        Some((0, _)) | None => {
+            out.diagnostics.push(
+                Diagnostic::warning("GEN011", format!("service `{}` ({}): the image's user is unknown or root; the pod runs it as uid {APP_UID}", svc.name, svc.trace.location()))
+                    .in_file(&svc.trace.file)
+                    .help("set a numeric non-root `user:` for it, or rebuild the image to run as non-root"),
+            );
+            (APP_UID, APP_UID)
+        }
+        Some(ids) => ids,
+    }
+}
+
+fn secret_volume(app: &App, secrets: &[String]) -> Value {
+    json!({
+        "name": "secrets",
+        "secret": {
+            "secretName": secret_name(app),
+            "items": secrets.iter().map(|s| json!({ "key": s, "path": s })).collect::<Vec<_>>(),
+        },
+    })
+}
+
+fn configmap(
+    app: &App,
+    name: &str,
+    component: &str,
+    item: &str,
+    svc_trace: &slipway_model::Trace,
+    env: &[(String, String)],
+) -> Value {
+    let data: Map<String, Value> = env
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+        .collect();
+    json!({
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": metadata(app, &format!("{name}-config"), component, item, svc_trace),
+        "data": data,
+    })
+}
+
+fn service_account(
+    app: &App,
+    name: &str,
+    component: &str,
+    item: &str,
+    trace: &slipway_model::Trace,
+) -> Value {
+    json!({
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": metadata(app, name, component, item, trace),
+        "automountServiceAccountToken": false,
+    })
+}
+
+fn k8s_service(
+    app: &App,
+    name: &str,
+    component: &str,
+    item: &str,
+    trace: &slipway_model::Trace,
+    ports: &[u16],
+    headless: bool,
+) -> Value {
+    let mut spec = json!({
+        "selector": selector(app, name),
+        "ports": ports.iter().enumerate().map(|(i, p)| json!({ "name": port_name(i, *p), "port": p, "targetPort": port_name(i, *p), "protocol": "TCP" })).collect::<Vec<_>>(),
+    });
+    if headless {
+        spec["clusterIP"] = json!("None");
+    }
+    json!({ "apiVersion": "v1", "kind": "Service", "metadata": metadata(app, name, component, item, trace), "spec": spec })
+}
+
+/// A valid DNS-1123 name for a volume (`db_data` -> `db-data`).
+fn volume_name(source: &str) -> String {
+    let s: String = source
+        .to_ascii_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    let s = s.trim_matches('-').chars().take(63).collect::<String>();
+    if s.is_empty() {
+        "data".into()
+    } else {
+        s
+    }
+}
+
+pub(crate) fn service(
+    app: &App,
+    svc: &Service,
+    objects: &mut Vec<Object>,
+    secrets_out: &mut Vec<String>,
+    out: &mut Emitted,
+) {
+    let item = svc.id();
+    let trace = svc.trace.location();
+    let name = &svc.name;
+    let (env, secrets) = service_env(app, svc);
+    secrets_out.extend(secrets.iter().cloned());
+    let (uid, gid) = service_uid(svc, out);
+    let push = |objects: &mut Vec<Object>, kind: &str, value: Value| {
+        objects.push(Object {
+            path: format!("kubernetes/base/{name}.{kind}.yaml"),
+            item: item.clone(),
+            trace: trace.clone(),
+            value,
+        });
+    };
+    push(
+        objects,
+        "serviceaccount",
+        service_account(app, name, "service", &item, &svc.trace),
+    );
+    push(
+        objects,
+        "configmap",
+        configmap(app, name, "service", &item, &svc.trace, &env),
+    );
+
+    let image = match &svc.source {
+        ServiceSource::Image { image } => app.image(image),
+        _ => format!("{}/{}", app.name, name),
+    };
+    let mut container = Map::new();
+    container.insert("name".into(), json!(name));
+    container.insert("image".into(), json!(image));
+    container.insert("imagePullPolicy".into(), json!("IfNotPresent"));
+    if svc.plan().is_none() {
+        if let Some(ep) = &svc.entrypoint {
+            container.insert("command".into(), json!(ep));
+        }
+        if let Some(cmd) = &svc.command {
+            container.insert("args".into(), json!(cmd));
+        }
+    }
+    let ports = svc.ports();
+    if !ports.is_empty() {
+        container.insert(
+            "ports".into(),
+            json!(ports.iter().enumerate().map(|(i, p)| json!({ "name": port_name(i, *p), "containerPort": p, "protocol": "TCP" })).collect::<Vec<_>>()),
+        );
+    }
+    container.insert(
+        "envFrom".into(),
+        json!([{ "configMapRef": { "name": format!("{name}-config") } }]),
+    );
+    probes(svc, &mut container);
+    container.insert(
+        "resources".into(),
+        resources_block(
+            svc.resources
+                .default
+                .as_ref()
+                .or_else(|| svc.resources.by_env.values().next()),
+            ("500m", "512Mi"),
+        ),
+    );
+    container.insert("securityContext".into(), container_security(true));
+
+    let mut mounts = vec![json!({ "name": "tmp", "mountPath": "/tmp" })];
+    let mut volumes = vec![json!({ "name": "tmp", "emptyDir": {} })];
+    let mut claims = Vec::new();
+    if !secrets.is_empty() {
+        mounts.push(json!({ "name": "secrets", "mountPath": "/run/secrets", "readOnly": true }));
+        volumes.push(secret_volume(app, &secrets));
+    }
+    for (i, v) in svc.volumes.iter().enumerate() {
+        match v.kind {
+            VolumeKind::Named => {
+                let vname = volume_name(&v.source);
+                mounts
+                    .push(json!({ "name": vname, "mountPath": v.target, "readOnly": v.read_only }));
+                claims.push(json!({
+                    "metadata": { "name": vname },
+                    "spec": { "accessModes": ["ReadWriteOnce"], "resources": { "requests": { "storage": v.size.clone().unwrap_or_else(|| "1Gi".into()) } } },
+                }));
+            }
+            VolumeKind::Tmpfs => {
+                let vname = format!("tmpfs-{i}");
+                mounts.push(json!({ "name": vname, "mountPath": v.target }));
+                volumes.push(json!({ "name": vname, "emptyDir": { "medium": "Memory" } }));
+            }
+            VolumeKind::Bind => {
+                let vname = format!("bind-{i}");
+                mounts
+                    .push(json!({ "name": vname, "mountPath": v.target, "readOnly": v.read_only }));
+                volumes.push(json!({ "name": vname, "emptyDir": {} }));
+                out.diagnostics.push(
+                    Diagnostic::warning("GEN010", format!("service `{name}` ({trace}): bind mount `{}` -> `{}` has no Kubernetes equivalent; an empty emptyDir is mounted instead", v.source, v.target))
+                        .in_file(&svc.trace.file)
+                        .help("bake the files into the image, or provide them as a ConfigMap or a volume and edit the generated manifest"),
+                );
+            }
+        }
+    }
+    container.insert("volumeMounts".into(), json!(mounts));
+    let mut pod = json!({
+        "serviceAccountName": name,
+        "automountServiceAccountToken": false,
+        "securityContext": pod_security(uid, gid),
+        "containers": [Value::Object(container)],
+        "volumes": volumes,
+    });
+    let init = wait_for(app, svc, out);
+    if !init.is_empty() {
+        pod["initContainers"] = json!(init);
+    }
+    let stateful = !claims.is_empty();
+    let mut spec = json!({
+        "replicas": 1,
+        "selector": { "matchLabels": selector(app, name) },
+        "template": { "metadata": { "labels": super::labels(app, name, "service") }, "spec": pod },
+    });
+    if stateful {
+        spec["serviceName"] = json!(name);
+        spec["volumeClaimTemplates"] = json!(claims);
+    }
+    let kind = if stateful {
+        "StatefulSet"
+    } else {
+        "Deployment"
+    };
+    push(
+        objects,
+        &kind.to_ascii_lowercase(),
+        json!({ "apiVersion": "apps/v1", "kind": kind, "metadata": metadata(app, name, "service", &item, &svc.trace), "spec": spec }),
+    );
+    if !ports.is_empty() {
+        push(
+            objects,
+            "service",
+            k8s_service(app, name, "service", &item, &svc.trace, &ports, false),
+        );
+    }
+    if let (Some(ing), Some(port)) = (&svc.ingress, svc.container_port()) {
+        push(
+            objects,
+            "ingress",
+            json!({
+                "apiVersion": "networking.k8s.io/v1",
+                "kind": "Ingress",
+                "metadata": metadata(app, name, "service", &item, &svc.trace),
+                "spec": { "rules": [{ "host": ing.host, "http": { "paths": [{
+                    "path": ing.path, "pathType": "Prefix",
+                    "backend": { "service": { "name": name, "port": { "number": port } } },
+                }] } }] },
+            }),
+        );
+    }
+}
+
+/// Folders a hardened (read-only root) server still needs to write.
+fn scratch_dirs(kind: ResourceKind) -> (&'static [&'static str], bool) {
+    match kind {
+        ResourceKind::Postgres => (&["/tmp", "/var/run/postgresql"], true),
+        ResourceKind::Redis | ResourceKind::Nats => (&["/tmp"], true),
+        ResourceKind::Mysql | ResourceKind::Mongodb | ResourceKind::Amqp => (&["/tmp"], false),
+    }
+}
+
+pub(crate) fn resource(
+    app: &App,
+    r: &Resource,
+    objects: &mut Vec<Object>,
+    secrets_out: &mut Vec<String>,
+    out: &mut Emitted,
+) {
+    let item = r.id();
+    let trace = r.trace.location();
+    let name = &r.name;
+    let component = resources::component(r.kind);
+    let push = |objects: &mut Vec<Object>, kind: &str, value: Value| {
+        objects.push(Object {
+            path: format!("kubernetes/base/{name}.{kind}.yaml"),
+            item: item.clone(),
+            trace: trace.clone(),
+            value,
+        });
+    };
+    if let Some(host) = &r.external {
+        push(
+            objects,
+            "service",
+            json!({ "apiVersion": "v1", "kind": "Service", "metadata": metadata(app, name, component, &item, &r.trace), "spec": { "type": "ExternalName", "externalName": host } }),
+        );
+        return;
+    }
+    let secrets = resources::secrets(r);
+    secrets_out.extend(secrets.iter().cloned());
+    let mut env = resources::server_env(app, r);
+    if r.kind == ResourceKind::Postgres {
+        env.push((
+            "PGDATA".into(),
+            format!("{}/pgdata", resources::data_dir(r.kind)),
+        ));
+        env.sort();
+    }
+    push(
+        objects,
+        "serviceaccount",
+        service_account(app, name, component, &item, &r.trace),
+    );
+    push(
+        objects,
+        "configmap",
+        configmap(app, name, component, &item, &r.trace, &env),
+    );
+    let mut problems = Vec::new();
+    let image = images::resolve(
+        app,
+        &resources::image(r),
+        &format!("resource `{name}`"),
+        &mut problems,
+    );
+    for p in problems {
+        out.diagnostics.push(p);
+    }
+    let port = r.kind.port();
+    let probe = |period: u32, extra: Value| {
+        let mut p = json!({ "exec": { "command": resources::health(app, r.kind) }, "periodSeconds": period, "timeoutSeconds": 5 });
+        if let (Some(p), Some(e)) = (p.as_object_mut(), extra.as_object()) {
+            p.extend(e.clone());
+        }
+        p
+    };
+    let (scratch, read_only) = scratch_dirs(r.kind);
+    let mut mounts = vec![json!({ "name": "data", "mountPath": resources::data_dir(r.kind) })];
+    let mut volumes = Vec::new();
+    for (i, dir) in scratch.iter().enumerate() {
+        mounts.push(json!({ "name": format!("scratch-{i}"), "mountPath": dir }));
+        volumes.push(json!({ "name": format!("scratch-{i}"), "emptyDir": {} }));
+    }
+    if !secrets.is_empty() {
+        mounts.push(json!({ "name": "secrets", "mountPath": "/run/secrets", "readOnly": true }));
+        volumes.push(secret_volume(app, &secrets));
+    }
+    let mut container = json!({
+        "name": name,
+        "image": image,
+        "imagePullPolicy": "IfNotPresent",
+        "ports": [{ "name": "http", "containerPort": port, "protocol": "TCP" }],
+        "envFrom": [{ "configMapRef": { "name": format!("{name}-config") } }],
+        "livenessProbe": probe(10, json!({ "failureThreshold": 6 })),
+        "readinessProbe": probe(5, json!({ "failureThreshold": 3 })),
+        "startupProbe": probe(5, json!({ "failureThreshold": 30 })),
+        "resources": resources_block(None, resources::limits(r.kind)),
+        "securityContext": container_security(read_only),
+        "volumeMounts": mounts,
+    });
+    if let Some(cmd) = resources::command(r.kind) {
+        container["args"] = json!(cmd);
+    }
+    let uid = resources::uid(r.kind);
+    let spec = json!({
+        "serviceName": name,
+        "replicas": 1,
+        "selector": { "matchLabels": selector(app, name) },
+        "template": {
+            "metadata": { "labels": super::labels(app, name, component) },
+            "spec": {
+                "serviceAccountName": name,
+                "automountServiceAccountToken": false,
+                "securityContext": pod_security(uid, uid),
+                "containers": [container],
+                "volumes": volumes,
+            },
+        },
+        "volumeClaimTemplates": [{
+            "metadata": { "name": "data" },
+            "spec": { "accessModes": ["ReadWriteOnce"], "resources": { "requests": { "storage": r.storage.clone().unwrap_or_else(|| "1Gi".into()) } } },
+        }],
+    });
+    push(
+        objects,
+        "statefulset",
+        json!({ "apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": metadata(app, name, component, &item, &r.trace), "spec": spec }),
+    );
+    push(
+        objects,
+        "service",
+        k8s_service(app, name, component, &item, &r.trace, &[port], true),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::millicores;
+
+    #[test]
+    fn cpu_quantities() {
+        assert_eq!(millicores("250m"), 250);
+        assert_eq!(millicores("1"), 1000);
+        assert_eq!(millicores("0.5"), 500);
+        assert_eq!(millicores("1.25"), 1250);
+        assert_eq!(millicores("x"), 500);
+    }
+}
