@@ -53,11 +53,25 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
     },
-    /// Generate the infrastructure described by SPEC.
+    /// Generate the infrastructure described by SPEC: a slipway.yaml, a compose file,
+    /// Score workloads or a level-10 manifest (chosen by file name, or --from).
     Generate {
-        /// The spec file.
+        /// The input file.
         #[arg(default_value = "slipway.yaml")]
         spec: PathBuf,
+        /// The importer, when the file name does not tell.
+        #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(["spec", "compose", "score", "level10"]))]
+        from: Option<String>,
+        /// More input files, merged over the first in order (compose overrides,
+        /// further Score workloads); repeatable.
+        #[arg(short = 'f', long = "file", value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// Emit only this target (docker, compose, scripts, kubernetes); repeatable.
+        #[arg(long = "target", value_name = "NAME")]
+        targets: Vec<String>,
+        /// Enable a compose profile; repeatable.
+        #[arg(long = "profile", value_name = "NAME")]
+        profiles: Vec<String>,
         /// Output folder (default: infrastructure/ next to the spec).
         #[arg(long)]
         out: Option<PathBuf>,
@@ -105,6 +119,10 @@ fn main() -> ExitCode {
         Command::Detect { dir, format } => commands::detect(&dir, format == Format::Json),
         Command::Generate {
             spec,
+            from,
+            files,
+            targets,
+            profiles,
             out,
             environment,
             image_map,
@@ -115,6 +133,10 @@ fn main() -> ExitCode {
         } => {
             let opts = slipway_engine::GenerateOptions {
                 spec,
+                from: from.as_deref().and_then(slipway_engine::InputKind::parse),
+                extra_inputs: files,
+                targets,
+                profiles,
                 out,
                 environment,
                 image_map,

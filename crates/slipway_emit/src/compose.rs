@@ -6,7 +6,7 @@ use crate::docker::healthcheck_argv;
 use crate::naming::{compose_cpus, compose_memory, env_prefix, secret_file};
 use crate::{images, resources, validate, EmitRequest, Emitted, Templates};
 use serde::Serialize;
-use slipway_model::{App, Resource, Service, ServiceSource};
+use slipway_model::{App, Resource, Service, ServiceSource, VolumeKind};
 
 #[derive(Serialize)]
 struct Build {
@@ -37,9 +37,19 @@ pub(crate) struct Entry {
     image: String,
     build: Option<Build>,
     command: Option<Vec<String>>,
+    entrypoint: Option<Vec<String>>,
+    user: Option<String>,
     environment: Vec<(String, String)>,
+    /// Variables whose (secret) value compose reads from `.env`.
+    secret_env: Vec<String>,
     secrets: Vec<String>,
     volumes: Vec<String>,
+    /// Named volumes among `volumes`, declared at the top level.
+    named_volumes: Vec<String>,
+    tmpfs: Vec<String>,
+    expose: Vec<u16>,
+    /// Configuration files written next to the compose files and mounted read-only.
+    files: Vec<(String, String, String)>,
     healthcheck: Option<Health>,
     depends_on: Vec<(String, &'static str)>,
     /// Application containers: all capabilities dropped, no privilege escalation.
@@ -68,10 +78,50 @@ pub(crate) struct ComposeView<'a> {
     source: &'a str,
     pub(crate) entries: Vec<Entry>,
     secrets: Vec<SecretFile>,
+    secret_env: Vec<String>,
     volumes: Vec<String>,
     dev_env: String,
     prod_env: String,
     environment: String,
+}
+
+/// Compose interpolates `$` in every value; values slipway already resolved must
+/// reach the container as written.
+fn escape(s: &str) -> String {
+    s.replace('$', "$$")
+}
+
+fn escape_all(v: &[String]) -> Vec<String> {
+    v.iter().map(|s| escape(s)).collect()
+}
+
+/// A host path from the input, made relative to the compose folder.
+fn rebase(input_dir: &str, source: &str) -> String {
+    if source.starts_with('/') || source.starts_with('~') || source.starts_with('$') {
+        return source.to_string();
+    }
+    let rel = source.trim_start_matches("./");
+    let joined = if input_dir.is_empty() || input_dir == "." {
+        rel.to_string()
+    } else {
+        format!("{input_dir}/{rel}")
+    };
+    let mut parts: Vec<&str> = Vec::new();
+    for p in joined.split('/') {
+        match p {
+            "" | "." => {}
+            ".." if parts.last().is_some_and(|l| *l != "..") => {
+                parts.pop();
+            }
+            other => parts.push(other),
+        }
+    }
+    let out = parts.join("/");
+    if out.starts_with("..") {
+        out
+    } else {
+        format!("./{out}")
+    }
 }
 
 fn health(test: Vec<String>, slow: bool) -> Health {
@@ -232,19 +282,81 @@ fn service_entry(
         }
     }
     let limits = svc.resources.get(prod).cloned().unwrap_or_default();
+    let mut volumes = Vec::new();
+    let mut named_volumes = Vec::new();
+    let mut tmpfs = Vec::new();
+    for v in &svc.volumes {
+        let ro = if v.read_only { ":ro" } else { "" };
+        match v.kind {
+            VolumeKind::Named => {
+                volumes.push(format!("{}:{}{ro}", v.source, v.target));
+                named_volumes.push(v.source.clone());
+            }
+            VolumeKind::Bind => volumes.push(format!(
+                "{}:{}{ro}",
+                rebase(&req.input_dir, &v.source),
+                v.target
+            )),
+            VolumeKind::Tmpfs => tmpfs.push(v.target.clone()),
+        }
+    }
+    for (i, f) in svc.files.iter().enumerate() {
+        let base = f
+            .target
+            .rsplit('/')
+            .next()
+            .filter(|b| !b.is_empty())
+            .unwrap_or("file");
+        volumes.push(format!("./files/{}/{i}-{base}:{}:ro", svc.name, f.target));
+    }
     Entry {
         name: svc.name.clone(),
         id: svc.id(),
         kind: "service".into(),
         image,
         build,
-        command: svc.command.clone().filter(|_| plan.is_none()),
-        environment,
+        command: svc
+            .command
+            .clone()
+            .filter(|_| plan.is_none())
+            .map(|c| escape_all(&c)),
+        entrypoint: svc
+            .entrypoint
+            .clone()
+            .filter(|_| plan.is_none())
+            .map(|c| escape_all(&c)),
+        user: svc.user.clone(),
+        environment: environment
+            .into_iter()
+            .map(|(k, v)| (k, escape(&v)))
+            .collect(),
+        secret_env: svc.secret_env.clone(),
         secrets,
-        volumes: Vec::new(),
+        volumes,
+        named_volumes,
+        tmpfs,
+        expose: svc.extra_ports.clone(),
+        files: svc
+            .files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                let base = f
+                    .target
+                    .rsplit('/')
+                    .next()
+                    .filter(|b| !b.is_empty())
+                    .unwrap_or("file");
+                (
+                    format!("files/{}/{i}-{base}", svc.name),
+                    f.target.clone(),
+                    f.content.clone(),
+                )
+            })
+            .collect(),
         healthcheck: healthcheck_argv(svc, plan.map(|p| p.language)).map(|t| {
             health(
-                t,
+                escape_all(&t),
                 plan.is_some_and(|p| p.language == slipway_model::Language::Java),
             )
         }),
@@ -279,6 +391,13 @@ fn resource_entry(
         image,
         build: None,
         command: resources::command(r.kind),
+        entrypoint: None,
+        user: None,
+        secret_env: Vec::new(),
+        named_volumes: vec![format!("{}-data", r.name)],
+        tmpfs: Vec::new(),
+        expose: Vec::new(),
+        files: Vec::new(),
         environment: resources::server_env(app, r),
         secrets: resources::secrets(r),
         volumes: vec![format!("{}-data:{}", r.name, resources::data_dir(r.kind))],
@@ -329,14 +448,22 @@ pub(crate) fn view<'a>(app: &'a App, req: &'a EmitRequest, out: &mut Emitted) ->
         .collect();
     secrets.sort_by(|a, b| a.name.cmp(&b.name));
     secrets.dedup_by(|a, b| a.name == b.name);
-    let volumes = entries
+    let mut volumes: Vec<String> = entries
         .iter()
-        .flat_map(|e| e.volumes.iter())
-        .filter_map(|v| v.split(':').next().map(ToString::to_string))
+        .flat_map(|e| e.named_volumes.iter().cloned())
         .collect();
+    volumes.sort();
+    volumes.dedup();
+    let mut secret_env: Vec<String> = entries
+        .iter()
+        .flat_map(|e| e.secret_env.iter().cloned())
+        .collect();
+    secret_env.sort();
+    secret_env.dedup();
     ComposeView {
         app: &app.name,
         source: &req.source,
+        secret_env,
         entries,
         secrets,
         volumes,
@@ -347,6 +474,18 @@ pub(crate) fn view<'a>(app: &'a App, req: &'a EmitRequest, out: &mut Emitted) ->
 }
 
 pub(crate) fn emit(view: &ComposeView<'_>, templates: &Templates, out: &mut Emitted) {
+    for e in &view.entries {
+        for (path, target, content) in &e.files {
+            out.files.add(format!("compose/{path}"), content.clone());
+            out.files.artifact(
+                format!("artifact.compose.file-{}", path.replace(['/', '.'], "-")),
+                "config-file",
+                vec![e.id.clone()],
+                format!("File mounted read-only at {target} in `{}`", e.name),
+                vec![format!("compose/{path}")],
+            );
+        }
+    }
     let traces: Vec<String> = view.entries.iter().map(|e| e.id.clone()).collect();
     let files = [
         ("compose/docker-compose.yaml.j2", "compose/docker-compose.yaml", "compose-base", "Compose base shared by every environment: services, backing resources with healthchecks, secrets as files, named volumes", true),

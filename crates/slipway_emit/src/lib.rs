@@ -47,6 +47,8 @@ pub struct EmitRequest {
     pub layout: BTreeMap<String, ServiceLayout>,
     /// The spec file name as shown in traces.
     pub source: String,
+    /// The input's folder relative to the `compose/` folder (for bind mounts).
+    pub input_dir: String,
     /// Short hash of the normalized inputs and the generator version.
     pub build_id: String,
 }

@@ -1,17 +1,17 @@
 //! `slipway generate`: spec -> model (with detection) -> files -> disk.
 
+use crate::input::{self, InputKind};
 use crate::paths::{absolute, relative};
 use crate::write::{self, FileChange, FileStatus};
-use crate::{EngineError, MAX_SPEC_BYTES};
+use crate::EngineError;
 use sha2::{Digest, Sha256};
 use slipway_diagnostics::{Diagnostic, Diagnostics, SourceFile, SourceMap, Span};
 use slipway_emit::{EmitRequest, ServiceLayout, Templates, GENERATOR};
 use slipway_import::detect::detect_folder;
-use slipway_import::spec::{did_you_mean, parse_spec};
+use slipway_import::spec::did_you_mean;
 use slipway_model::{App, ServiceSource};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 pub const DEFAULT_OUT: &str = "infrastructure";
 
@@ -22,6 +22,14 @@ pub struct GenerateOptions {
     /// Output folder; default `infrastructure/` next to the spec.
     pub out: Option<PathBuf>,
     pub environment: Option<String>,
+    /// The importer; by default chosen from the file name.
+    pub from: Option<InputKind>,
+    /// Further input files merged over the first (compose `-f`, several Score files).
+    pub extra_inputs: Vec<PathBuf>,
+    /// Restricts what is emitted (`--target`); empty: every target the input supports.
+    pub targets: Vec<String>,
+    /// Compose profiles to enable.
+    pub profiles: Vec<String>,
     /// `--image-map FROM=TO`, applied over the spec's `images:`.
     pub image_map: Vec<(String, String)>,
     pub templates: Option<PathBuf>,
@@ -48,33 +56,6 @@ impl GenerateReport {
             .iter()
             .any(|d| d.severity == slipway_diagnostics::Severity::Error)
     }
-}
-
-fn read_spec(path: &Path) -> Result<String, EngineError> {
-    let meta = std::fs::metadata(path).map_err(|source| EngineError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    if meta.len() > MAX_SPEC_BYTES {
-        return Err(EngineError::Read {
-            path: path.to_path_buf(),
-            source: std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                format!("larger than the {MAX_SPEC_BYTES}-byte limit"),
-            ),
-        });
-    }
-    let bytes = std::fs::read(path).map_err(|source| EngineError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    String::from_utf8(bytes).map_err(|e| EngineError::Read {
-        path: path.to_path_buf(),
-        source: std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            format!("not UTF-8 (byte {})", e.utf8_error().valid_up_to()),
-        ),
-    })
 }
 
 /// Runs detection for every service built from source; a folder that is missing or
@@ -151,40 +132,42 @@ fn build_id(app: &App, opts: &GenerateOptions) -> String {
 /// # Errors
 /// When the spec or a template override cannot be read, or a file cannot be written.
 pub fn generate(opts: &GenerateOptions) -> Result<GenerateReport, EngineError> {
-    let text = read_spec(&opts.spec)?;
-    let shown = opts.spec.to_string_lossy().into_owned();
-    let file = Arc::new(SourceFile::new(shown, text));
     let mut report = GenerateReport::default();
-    report.sources.add(file.clone());
-    let outcome = parse_spec(&file);
-    let mut diags = outcome.diagnostics;
-    let Some(mut app) = outcome.app else {
+    let kind = opts.from.unwrap_or_else(|| InputKind::for_path(&opts.spec));
+    let mut paths = vec![opts.spec.clone()];
+    paths.extend(opts.extra_inputs.iter().cloned());
+    let loaded = input::load(kind, &paths, &opts.profiles, &mut report.sources)?;
+    let mut diags = loaded.diagnostics;
+    let Some(mut app) = loaded.app else {
         report.diagnostics = diags.into_sorted();
         return Ok(report);
     };
-    let spec_dir = absolute(
-        opts.spec
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new(".")),
-    );
+    let spec_dir = loaded.base_dir;
+    let shown = opts.spec.to_string_lossy().into_owned();
     let out_dir = opts
         .out
         .as_ref()
         .map_or_else(|| spec_dir.join(DEFAULT_OUT), |o| absolute(o));
     report.out_dir.clone_from(&out_dir);
-
-    // Traces name the spec by file name only, so output does not depend on the cwd.
-    let trace_name = opts.spec.file_name().map_or_else(
-        || "slipway.yaml".into(),
-        |n| n.to_string_lossy().into_owned(),
-    );
-    app.trace.file.clone_from(&trace_name);
-    for s in app.services.values_mut() {
-        s.trace.file.clone_from(&trace_name);
-    }
-    for r in app.resources.values_mut() {
-        r.trace.file.clone_from(&trace_name);
+    let trace_name = app.trace.file.clone();
+    if !opts.targets.is_empty() {
+        for t in &opts.targets {
+            if !slipway_emit::EMITTED_TARGETS.contains(&t.as_str()) {
+                let mut d = Diagnostic::error(
+                    "SPEC009",
+                    format!("`--target {t}` is not a target this version emits"),
+                )
+                .expected(format!(
+                    "one of {}",
+                    slipway_emit::EMITTED_TARGETS.join(", ")
+                ));
+                if let Some(s) = did_you_mean(t, slipway_emit::EMITTED_TARGETS.iter().copied()) {
+                    d = d.help(format!("did you mean `{s}`?"));
+                }
+                diags.push(d);
+            }
+        }
+        app.targets.clone_from(&opts.targets);
     }
     for (from, to) in &opts.image_map {
         app.images.insert(from.clone(), to.clone());
@@ -195,7 +178,7 @@ pub fn generate(opts: &GenerateOptions) -> Result<GenerateReport, EngineError> {
                 "SPEC011",
                 format!("environment `{env}` is not declared in the spec"),
             )
-            .in_file(&file.name)
+            .in_file(&shown)
             .expected(format!("one of {}", app.environments.join(", ")));
             if let Some(s) = did_you_mean(env, app.environments.iter().map(String::as_str)) {
                 d = d.help(format!("did you mean `{s}`?"));
@@ -203,7 +186,9 @@ pub fn generate(opts: &GenerateOptions) -> Result<GenerateReport, EngineError> {
             diags.push(d);
         }
     }
-    detect_services(&mut app, &spec_dir, &file, &mut diags);
+    if let Some(file) = report.sources.get(&shown).cloned() {
+        detect_services(&mut app, &spec_dir, &file, &mut diags);
+    }
     if diags.has_errors() {
         report.diagnostics = diags.into_sorted();
         return Ok(report);
@@ -216,18 +201,37 @@ pub fn generate(opts: &GenerateOptions) -> Result<GenerateReport, EngineError> {
         ..Default::default()
     };
     for svc in app.services.values() {
-        if let ServiceSource::Build { path, .. } = &svc.source {
-            let context = absolute(&spec_dir.join(path));
-            let dockerfile = out_dir.join("docker").join(&svc.name).join("Dockerfile");
-            req.layout.insert(
-                svc.name.clone(),
-                ServiceLayout {
-                    context: relative(&out_dir.join("compose"), &context),
-                    dockerfile: relative(&context, &dockerfile),
-                },
-            );
+        let compose_dir = out_dir.join("compose");
+        match &svc.source {
+            ServiceSource::Build { path, .. } => {
+                let context = absolute(&spec_dir.join(path));
+                let dockerfile = out_dir.join("docker").join(&svc.name).join("Dockerfile");
+                req.layout.insert(
+                    svc.name.clone(),
+                    ServiceLayout {
+                        context: relative(&compose_dir, &context),
+                        dockerfile: relative(&context, &dockerfile),
+                    },
+                );
+            }
+            ServiceSource::Dockerfile {
+                context,
+                dockerfile,
+                ..
+            } => {
+                let context = absolute(&spec_dir.join(context));
+                req.layout.insert(
+                    svc.name.clone(),
+                    ServiceLayout {
+                        context: relative(&compose_dir, &context),
+                        dockerfile: dockerfile.clone().unwrap_or_else(|| "Dockerfile".into()),
+                    },
+                );
+            }
+            ServiceSource::Image { .. } => {}
         }
     }
+    req.input_dir = relative(&out_dir.join("compose"), &spec_dir);
     report.build_id.clone_from(&req.build_id);
     let templates = Templates::new(opts.templates.as_deref())?;
     let emitted = slipway_emit::emit(&app, &req, &templates);

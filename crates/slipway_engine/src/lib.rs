@@ -4,11 +4,14 @@
 
 mod generate;
 mod init;
+mod input;
+mod input_more;
 mod paths;
 mod write;
 
 pub use generate::{generate, GenerateOptions, GenerateReport, DEFAULT_OUT};
 pub use init::{init, InitReport};
+pub use input::InputKind;
 pub use slipway_import::detect::{discover, Detected};
 pub use write::{FileChange, FileStatus};
 

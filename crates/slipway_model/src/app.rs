@@ -115,6 +115,13 @@ pub enum VolumeKind {
     Tmpfs,
 }
 
+/// A configuration file with inline content, mounted read-only at `target`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct FileMount {
+    pub target: String,
+    pub content: String,
+}
+
 /// A filesystem mounted into a service's container.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct VolumeMount {
@@ -136,8 +143,13 @@ pub struct Service {
     pub host_port: Option<u16>,
     pub health: Option<Health>,
     pub env: BTreeMap<String, String>,
-    /// Secret names only; values never enter the model.
+    /// Secret names only; values never enter the model. Delivered as files
+    /// (`/run/secrets/<name>`, announced by `<NAME>_FILE`).
     pub secrets: Vec<String>,
+    /// Environment variables whose value is a secret, for images that read it from
+    /// the variable itself: set from a Secret (Kubernetes) or from `.env` (compose),
+    /// never written.
+    pub secret_env: Vec<String>,
     pub depends_on: Vec<String>,
     pub replicas: PerEnv<u32>,
     pub resources: PerEnv<Limits>,
@@ -151,6 +163,8 @@ pub struct Service {
     pub volumes: Vec<VolumeMount>,
     /// The user the container runs as (`1000`, `1000:1000`), when the input says.
     pub user: Option<String>,
+    /// Small configuration files placed into the container (never secrets).
+    pub files: Vec<FileMount>,
     pub trace: Trace,
 }
 

@@ -6,6 +6,7 @@
 use super::{metadata, secret_name, selector, Object};
 use crate::compose::service_env;
 use crate::docker::APP_UID;
+use crate::naming::secret_file;
 use crate::{images, resources, Emitted};
 use serde_json::{json, Map, Value};
 use slipway_diagnostics::Diagnostic;
@@ -295,6 +296,18 @@ pub(crate) fn service(
         "envFrom".into(),
         json!([{ "configMapRef": { "name": format!("{name}-config") } }]),
     );
+    if !svc.secret_env.is_empty() {
+        let env: Vec<Value> = svc
+            .secret_env
+            .iter()
+            .map(|k| {
+                let key = secret_file(k);
+                secrets_out.push(key.clone());
+                json!({ "name": k, "valueFrom": { "secretKeyRef": { "name": secret_name(app), "key": key } } })
+            })
+            .collect();
+        container.insert("env".into(), json!(env));
+    }
     probes(svc, &mut container);
     container.insert(
         "resources".into(),
@@ -314,6 +327,28 @@ pub(crate) fn service(
     if !secrets.is_empty() {
         mounts.push(json!({ "name": "secrets", "mountPath": "/run/secrets", "readOnly": true }));
         volumes.push(secret_volume(app, &secrets));
+    }
+    if !svc.files.is_empty() {
+        let data: Map<String, Value> = svc
+            .files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (format!("file-{i}"), Value::String(f.content.clone())))
+            .collect();
+        push(
+            objects,
+            "files.configmap",
+            json!({
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": metadata(app, &format!("{name}-files"), "service", &item, &svc.trace),
+                "data": data,
+            }),
+        );
+        volumes.push(json!({ "name": "files", "configMap": { "name": format!("{name}-files") } }));
+        for (i, f) in svc.files.iter().enumerate() {
+            mounts.push(json!({ "name": "files", "mountPath": f.target, "subPath": format!("file-{i}"), "readOnly": true }));
+        }
     }
     for (i, v) in svc.volumes.iter().enumerate() {
         match v.kind {
