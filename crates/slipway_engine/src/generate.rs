@@ -136,6 +136,12 @@ pub fn generate(opts: &GenerateOptions) -> Result<GenerateReport, EngineError> {
     let kind = opts.from.unwrap_or_else(|| InputKind::for_path(&opts.spec));
     let mut paths = vec![opts.spec.clone()];
     paths.extend(opts.extra_inputs.iter().cloned());
+    if kind == InputKind::Compose && opts.extra_inputs.is_empty() {
+        // As `docker compose` does: an override file next to the main one applies.
+        if let Some(over) = input::compose_override(&opts.spec) {
+            paths.push(over);
+        }
+    }
     let loaded = input::load(kind, &paths, &opts.profiles, &mut report.sources)?;
     let mut diags = loaded.diagnostics;
     let Some(mut app) = loaded.app else {

@@ -54,6 +54,13 @@ impl InputKind {
     }
 }
 
+/// `compose.override.yaml` (or `.yml`, or `docker-compose.override.*`) beside `main`.
+pub(crate) fn compose_override(main: &Path) -> Option<PathBuf> {
+    let name = main.file_name()?.to_string_lossy().into_owned();
+    let (stem, _) = name.rsplit_once('.')?;
+    ["yaml", "yml"].iter().map(|ext| main.with_file_name(format!("{stem}.override.{ext}"))).find(|p| p.is_file())
+}
+
 pub(crate) fn read_text(path: &Path) -> Result<String, EngineError> {
     let meta = std::fs::metadata(path).map_err(|source| EngineError::Read {
         path: path.to_path_buf(),
