@@ -161,6 +161,31 @@ pub(crate) struct ComposeService {
     pub user: Option<String>,
     pub profiles: Vec<String>,
     pub platform_error: bool,
+    /// Secret values moved out of `environment`, by variable, to scrub from commands.
+    pub secret_values: Vec<(String, String)>,
+}
+
+/// Replaces a secret literal in a command by a reference to its variable, so the
+/// value is read at run time and never written. Exec-form commands become `sh -c`.
+fn scrub(argv: &[String], secrets: &[(String, String)]) -> Option<Vec<String>> {
+    let hit = |s: &str| secrets.iter().any(|(_, v)| s.contains(v.as_str()));
+    if !argv.iter().any(|a| hit(a)) {
+        return None;
+    }
+    let replace = |s: &str| secrets.iter().fold(s.to_string(), |acc, (k, v)| acc.replace(v.as_str(), &format!("\"${k}\"")));
+    if argv.len() >= 3 && argv[0] == "sh" && argv[1] == "-c" {
+        let mut out = argv.to_vec();
+        for a in out.iter_mut().skip(2) {
+            *a = replace(a);
+        }
+        return Some(out);
+    }
+    let line = argv
+        .iter()
+        .map(|a| if hit(a) { replace(a) } else if a.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:=".contains(c)) { a.clone() } else { format!("'{}'", a.replace('\'', "'\\''")) })
+        .collect::<Vec<_>>()
+        .join(" ");
+    Some(vec!["sh".into(), "-c".into(), line])
 }
 
 impl ComposeService {
@@ -184,6 +209,7 @@ impl ComposeService {
             }
         }
         self.secrets.extend(o.secrets);
+        self.secret_values.extend(o.secret_values);
         if !o.profiles.is_empty() {
             self.profiles = o.profiles;
         }
@@ -321,6 +347,7 @@ fn read_environment(ctx: &mut Ctx<'_>, node: &Node, svc: &mut ComposeService) {
                     .warn("CMP009", at, format!("`{key}` holds a secret in plain text; it becomes a secret reference and its value is not carried over"))
                     .help(format!("Kubernetes reads it from the Secret key `{}`; compose from `{key}` in `.env`", key.to_ascii_lowercase()));
                 ctx.diags.push(d);
+                svc.secret_values.push((key.clone(), v));
                 svc.secret_env.push(key);
             }
             Some(v) => {
@@ -687,6 +714,31 @@ pub(crate) fn into_model(
             match names.get(d) {
                 Some(n) => depends_on.push(n.clone()),
                 None => diags.push(Diagnostic::warning("CMP004", format!("service `{original}` depends on `{d}`, which is not converted; the dependency is dropped")).in_file(&c.trace.file)),
+            }
+        }
+        let mut c = c;
+        if !c.secret_values.is_empty() {
+            let secrets = c.secret_values.clone();
+            let mut scrubbed = Vec::new();
+            if let Some(Some(Health::Command { command })) = &c.health {
+                if let Some(new) = scrub(command, &secrets) {
+                    c.health = Some(Some(Health::Command { command: new }));
+                    scrubbed.push("healthcheck");
+                }
+            }
+            if let Some(new) = c.command.as_deref().and_then(|a| scrub(a, &secrets)) {
+                c.command = Some(new);
+                scrubbed.push("command");
+            }
+            if let Some(new) = c.entrypoint.as_deref().and_then(|a| scrub(a, &secrets)) {
+                c.entrypoint = Some(new);
+                scrubbed.push("entrypoint");
+            }
+            for what in scrubbed {
+                diags.push(
+                    Diagnostic::warning("CMP009", format!("service `{original}`: the {what} contained a secret value; it now reads it from its variable at run time"))
+                        .in_file(&c.trace.file),
+                );
             }
         }
         let mut secret_env = c.secret_env.clone();
