@@ -58,7 +58,10 @@ impl InputKind {
 pub(crate) fn compose_override(main: &Path) -> Option<PathBuf> {
     let name = main.file_name()?.to_string_lossy().into_owned();
     let (stem, _) = name.rsplit_once('.')?;
-    ["yaml", "yml"].iter().map(|ext| main.with_file_name(format!("{stem}.override.{ext}"))).find(|p| p.is_file())
+    ["yaml", "yml"]
+        .iter()
+        .map(|ext| main.with_file_name(format!("{stem}.override.{ext}")))
+        .find(|p| p.is_file())
 }
 
 pub(crate) fn read_text(path: &Path) -> Result<String, EngineError> {

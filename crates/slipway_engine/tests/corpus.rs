@@ -18,7 +18,15 @@ pub fn corpus() -> Vec<(String, PathBuf)> {
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .filter_map(|e| {
             let d = e.ok()?.path();
-            let f = ["compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml"].iter().map(|n| d.join(n)).find(|p| p.is_file())?;
+            let f = [
+                "compose.yaml",
+                "compose.yml",
+                "docker-compose.yaml",
+                "docker-compose.yml",
+            ]
+            .iter()
+            .map(|n| d.join(n))
+            .find(|p| p.is_file())?;
             Some((d.file_name()?.to_string_lossy().into_owned(), f))
         })
         .collect();
@@ -26,26 +34,50 @@ pub fn corpus() -> Vec<(String, PathBuf)> {
     out
 }
 
-const SECRET_WORDS: &[&str] = &["PASSWORD", "PASSWD", "SECRET", "TOKEN", "API_KEY", "PRIVATE_KEY"];
+const SECRET_WORDS: &[&str] = &[
+    "PASSWORD",
+    "PASSWD",
+    "SECRET",
+    "TOKEN",
+    "API_KEY",
+    "PRIVATE_KEY",
+];
 
 /// Literal values of secret-looking variables under `services.*.environment`.
 fn secret_values(path: &Path) -> Vec<String> {
     let text = std::fs::read_to_string(path).unwrap();
     let file = slipway_diagnostics::SourceFile::new("c.yaml", text);
-    let Ok(docs) = yaml::parse(&file, Budget::default()) else { return Vec::new() };
+    let Ok(docs) = yaml::parse(&file, Budget::default()) else {
+        return Vec::new();
+    };
     let mut out = Vec::new();
-    let services = docs.first().and_then(|d| d.get("services")).and_then(Node::as_map).unwrap_or(&[]);
+    let services = docs
+        .first()
+        .and_then(|d| d.get("services"))
+        .and_then(Node::as_map)
+        .unwrap_or(&[]);
     for (_, svc) in services {
-        let Some(env) = svc.get("environment") else { continue };
+        let Some(env) = svc.get("environment") else {
+            continue;
+        };
         let mut pairs: Vec<(String, String)> = Vec::new();
         if let Some(m) = env.as_map() {
-            pairs.extend(m.iter().filter_map(|(k, v)| Some((k.as_scalar()?.to_string(), v.as_scalar()?.to_string()))));
+            pairs.extend(m.iter().filter_map(|(k, v)| {
+                Some((k.as_scalar()?.to_string(), v.as_scalar()?.to_string()))
+            }));
         }
         if let Some(items) = env.as_seq() {
-            pairs.extend(items.iter().filter_map(|i| i.as_scalar()?.split_once('=').map(|(k, v)| (k.to_string(), v.to_string()))));
+            pairs.extend(items.iter().filter_map(|i| {
+                i.as_scalar()?
+                    .split_once('=')
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+            }));
         }
         for (k, v) in pairs {
-            let secretish = SECRET_WORDS.iter().any(|w| k.to_ascii_uppercase().contains(w)) && !k.to_ascii_uppercase().ends_with("_FILE");
+            let secretish = SECRET_WORDS
+                .iter()
+                .any(|w| k.to_ascii_uppercase().contains(w))
+                && !k.to_ascii_uppercase().ends_with("_FILE");
             if secretish && v.len() >= 4 && !v.starts_with('$') && !v.starts_with("/run/secrets") {
                 out.push(v);
             }
@@ -56,7 +88,10 @@ fn secret_values(path: &Path) -> Vec<String> {
     // that occur in the input solely as secret assignments.
     let text = &file.text;
     out.iter()
-        .filter(|v| text.matches(v.as_str()).count() <= out.iter().filter(|o| o == v).count() + text.matches(&format!("-P {v}")).count())
+        .filter(|v| {
+            text.matches(v.as_str()).count()
+                <= out.iter().filter(|o| o == v).count() + text.matches(&format!("-P {v}")).count()
+        })
         .cloned()
         .collect()
 }
@@ -82,20 +117,57 @@ fn awesome_compose_corpus_converts() {
     let (mut converted, mut panics) = (0, 0);
     for (name, file) in &samples {
         let out = tempfile::tempdir().unwrap();
-        let opts = GenerateOptions { spec: file.clone(), out: Some(out.path().join("infra")), ..Default::default() };
+        let opts = GenerateOptions {
+            spec: file.clone(),
+            out: Some(out.path().join("infra")),
+            ..Default::default()
+        };
         let Ok(result) = std::panic::catch_unwind(|| generate(&opts)) else {
             panics += 1;
             let _ = writeln!(table, "| {name} | ? | **panic** | | | |");
             continue;
         };
         let report = result.unwrap();
-        let warnings = report.diagnostics.iter().filter(|d| d.severity == slipway_diagnostics::Severity::Warning).count();
-        let moved = report.diagnostics.iter().filter(|d| d.rule_id == "CMP009").count();
-        let services = std::fs::read_to_string(file).unwrap().lines().filter(|l| l.starts_with("  ") && !l.starts_with("   ") && l.trim_end().ends_with(':') && !l.trim().starts_with('#')).count();
+        let warnings = report
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == slipway_diagnostics::Severity::Warning)
+            .count();
+        let moved = report
+            .diagnostics
+            .iter()
+            .filter(|d| d.rule_id == "CMP009")
+            .count();
+        let services = std::fs::read_to_string(file)
+            .unwrap()
+            .lines()
+            .filter(|l| {
+                l.starts_with("  ")
+                    && !l.starts_with("   ")
+                    && l.trim_end().ends_with(':')
+                    && !l.trim().starts_with('#')
+            })
+            .count();
         if report.has_errors() {
-            let d = report.diagnostics.iter().find(|d| d.severity == slipway_diagnostics::Severity::Error).unwrap();
-            let (line, col) = d.span.and_then(|s| report.sources.get(&d.file.clone().unwrap_or_default()).map(|f| f.line_col(s.start))).unwrap_or((0, 0));
-            assert!(line > 0, "{name}: an error without a location: {}", d.message);
+            let d = report
+                .diagnostics
+                .iter()
+                .find(|d| d.severity == slipway_diagnostics::Severity::Error)
+                .unwrap();
+            let (line, col) = d
+                .span
+                .and_then(|s| {
+                    report
+                        .sources
+                        .get(&d.file.clone().unwrap_or_default())
+                        .map(|f| f.line_col(s.start))
+                })
+                .unwrap_or((0, 0));
+            assert!(
+                line > 0,
+                "{name}: an error without a location: {}",
+                d.message
+            );
             let _ = writeln!(table, "| {name} | {services} | stopped | {warnings} | {moved} | {} at line {line}:{col}: {} |", d.rule_id, d.message.replace('|', "\\|"));
             continue;
         }
@@ -105,13 +177,29 @@ fn awesome_compose_corpus_converts() {
         for secret in secret_values(file) {
             for f in &files {
                 let text = std::fs::read_to_string(f).unwrap_or_default();
-                assert!(!text.contains(&secret), "{name}: secret value `{secret}` written to {}", f.display());
+                assert!(
+                    !text.contains(&secret),
+                    "{name}: secret value `{secret}` written to {}",
+                    f.display()
+                );
             }
         }
-        let first = report.diagnostics.iter().find(|d| d.severity == slipway_diagnostics::Severity::Warning).map(|d| format!("{}: {}", d.rule_id, d.message.replace('|', "\\|"))).unwrap_or_default();
-        let _ = writeln!(table, "| {name} | {services} | converted | {warnings} | {moved} | {first} |");
+        let first = report
+            .diagnostics
+            .iter()
+            .find(|d| d.severity == slipway_diagnostics::Severity::Warning)
+            .map(|d| format!("{}: {}", d.rule_id, d.message.replace('|', "\\|")))
+            .unwrap_or_default();
+        let _ = writeln!(
+            table,
+            "| {name} | {services} | converted | {warnings} | {moved} | {first} |"
+        );
     }
-    let _ = writeln!(table, "\n**{converted} of {} converted**, {panics} panics, 0 secret values in any output.", samples.len());
+    let _ = writeln!(
+        table,
+        "\n**{converted} of {} converted**, {panics} panics, 0 secret values in any output.",
+        samples.len()
+    );
     assert_eq!(panics, 0);
     assert!(converted >= 37, "only {converted} of 39 converted");
     let path = root().join("docs/corpus.md");

@@ -33,7 +33,14 @@ fn run(case: &str, main: &str, extra: &[&str]) -> (slipway_engine::GenerateRepor
     let report = generate(&opts).unwrap();
     let mut text = String::new();
     for d in &report.diagnostics {
-        let _ = writeln!(text, "{} {}: {}", d.severity.as_str(), d.rule_id, d.message.replace(&work.path().to_string_lossy().into_owned(), "<work>"));
+        let _ = writeln!(
+            text,
+            "{} {}: {}",
+            d.severity.as_str(),
+            d.rule_id,
+            d.message
+                .replace(&work.path().to_string_lossy().into_owned(), "<work>")
+        );
     }
     for c in &report.changes {
         let body = std::fs::read_to_string(report.out_dir.join(&c.path)).unwrap();
@@ -47,9 +54,15 @@ fn compose_with_override_env_and_profiles() {
     let (report, text) = run("compose-multi", "compose.yaml", &[]);
     assert!(!report.has_errors(), "{text}");
     assert!(!text.contains("not-in-any-output"), "a secret value leaked");
-    assert!(text.contains("image: \"example/storefront-api:2.3.1\""), "interpolated from .env");
+    assert!(
+        text.contains("image: \"example/storefront-api:2.3.1\""),
+        "interpolated from .env"
+    );
     assert!(text.contains("LOG_LEVEL: debug"), "override file merged");
-    assert!(!text.contains("  adminer:") && text.contains("CMP015"), "profile `debug` is off by default");
+    assert!(
+        !text.contains("  adminer:") && text.contains("CMP015"),
+        "profile `debug` is off by default"
+    );
     insta::assert_snapshot!("import__compose-multi", text);
 }
 
@@ -57,7 +70,10 @@ fn compose_with_override_env_and_profiles() {
 fn score_workloads() {
     let (report, text) = run("score", "score.yaml", &["worker.score.yaml"]);
     assert!(!report.has_errors(), "{text}");
-    assert!(text.contains("secretKeyRef"), "secret outputs become Secret references");
+    assert!(
+        text.contains("secretKeyRef"),
+        "secret outputs become Secret references"
+    );
     insta::assert_snapshot!("import__score", text);
 }
 
@@ -65,10 +81,20 @@ fn score_workloads() {
 fn level10_manifest_traces_back_to_item_ids() {
     let (report, text) = run("level10", "level-10.manifest.yaml", &[]);
     assert!(!report.has_errors(), "{text}");
-    let manifest = text.split("=== level-11.manifest.yaml ===").nth(1).unwrap_or_default();
-    assert!(manifest.contains("level10: \"level-10.bootstrap.api\""), "{manifest}");
-    assert!(manifest.contains("level10: \"level-10.data.store\""), "{manifest}");
-    assert!(text.contains("info L10005: item `level-10.docs.readme` (kind `document`) is not deployable"));
+    let manifest = text
+        .split("=== level-11.manifest.yaml ===")
+        .nth(1)
+        .unwrap_or_default();
+    assert!(
+        manifest.contains("level10: \"level-10.bootstrap.api\""),
+        "{manifest}"
+    );
+    assert!(
+        manifest.contains("level10: \"level-10.data.store\""),
+        "{manifest}"
+    );
+    assert!(text
+        .contains("info L10005: item `level-10.docs.readme` (kind `document`) is not deployable"));
     insta::assert_snapshot!("import__level10", text);
 }
 
@@ -76,10 +102,29 @@ fn level10_manifest_traces_back_to_item_ids() {
 fn target_restricts_what_is_emitted() {
     let work = tempfile::tempdir().unwrap();
     copy_tree(&root().join("fixtures/import/compose-multi"), work.path());
-    let opts = GenerateOptions { spec: work.path().join("compose.yaml"), targets: vec!["kubernetes".into()], ..Default::default() };
+    let opts = GenerateOptions {
+        spec: work.path().join("compose.yaml"),
+        targets: vec!["kubernetes".into()],
+        ..Default::default()
+    };
     let report = generate(&opts).unwrap();
-    assert!(report.changes.iter().all(|c| c.path.starts_with("kubernetes/") || c.path == "level-11.manifest.yaml"), "{:?}", report.changes.iter().map(|c| &c.path).collect::<Vec<_>>());
-    let bad = generate(&GenerateOptions { targets: vec!["kubernetse".into()], ..opts }).unwrap();
-    let d = bad.diagnostics.iter().find(|d| d.message.contains("kubernetse")).unwrap();
+    assert!(
+        report
+            .changes
+            .iter()
+            .all(|c| c.path.starts_with("kubernetes/") || c.path == "level-11.manifest.yaml"),
+        "{:?}",
+        report.changes.iter().map(|c| &c.path).collect::<Vec<_>>()
+    );
+    let bad = generate(&GenerateOptions {
+        targets: vec!["kubernetse".into()],
+        ..opts
+    })
+    .unwrap();
+    let d = bad
+        .diagnostics
+        .iter()
+        .find(|d| d.message.contains("kubernetse"))
+        .unwrap();
     assert_eq!(d.help.as_deref(), Some("did you mean `kubernetes`?"));
 }

@@ -172,7 +172,11 @@ fn scrub(argv: &[String], secrets: &[(String, String)]) -> Option<Vec<String>> {
     if !argv.iter().any(|a| hit(a)) {
         return None;
     }
-    let replace = |s: &str| secrets.iter().fold(s.to_string(), |acc, (k, v)| acc.replace(v.as_str(), &format!("\"${k}\"")));
+    let replace = |s: &str| {
+        secrets.iter().fold(s.to_string(), |acc, (k, v)| {
+            acc.replace(v.as_str(), &format!("\"${k}\""))
+        })
+    };
     if argv.len() >= 3 && argv[0] == "sh" && argv[1] == "-c" {
         let mut out = argv.to_vec();
         for a in out.iter_mut().skip(2) {
@@ -182,7 +186,18 @@ fn scrub(argv: &[String], secrets: &[(String, String)]) -> Option<Vec<String>> {
     }
     let line = argv
         .iter()
-        .map(|a| if hit(a) { replace(a) } else if a.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:=".contains(c)) { a.clone() } else { format!("'{}'", a.replace('\'', "'\\''")) })
+        .map(|a| {
+            if hit(a) {
+                replace(a)
+            } else if a
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_./:=".contains(c))
+            {
+                a.clone()
+            } else {
+                format!("'{}'", a.replace('\'', "'\\''"))
+            }
+        })
         .collect::<Vec<_>>()
         .join(" ");
     Some(vec!["sh".into(), "-c".into(), line])
@@ -350,6 +365,7 @@ fn read_environment(ctx: &mut Ctx<'_>, node: &Node, svc: &mut ComposeService) {
                 svc.secret_values.push((key.clone(), v));
                 svc.secret_env.push(key);
             }
+            Some(v) if v.is_empty() && secret_name => svc.secret_env.push(key),
             Some(v) => {
                 svc.env.insert(key, v);
             }

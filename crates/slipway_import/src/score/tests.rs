@@ -1,7 +1,11 @@
 use super::*;
 
 fn import(texts: &[&str]) -> ScoreOutcome {
-    let files: Vec<Arc<SourceFile>> = texts.iter().enumerate().map(|(i, t)| Arc::new(SourceFile::new(format!("score{i}.yaml"), *t))).collect();
+    let files: Vec<Arc<SourceFile>> = texts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| Arc::new(SourceFile::new(format!("score{i}.yaml"), *t)))
+        .collect();
     import_score(&files)
 }
 
@@ -51,11 +55,23 @@ resources:
 #[test]
 fn converts_a_workload_with_resources() {
     let out = import(&[WEB]);
-    let msgs: Vec<String> = out.diagnostics.iter().map(|d| format!("{} {}", d.rule_id, d.message)).collect();
+    let msgs: Vec<String> = out
+        .diagnostics
+        .iter()
+        .map(|d| format!("{} {}", d.rule_id, d.message))
+        .collect();
     let app = out.app.expect(&msgs.join("\n"));
     let web = &app.services["web-app"];
-    assert_eq!(web.source, ServiceSource::Image { image: "ghcr.io/example/web:1.4.0".into() });
-    assert_eq!(web.entrypoint.as_deref(), Some(&["/bin/web".to_string()][..]));
+    assert_eq!(
+        web.source,
+        ServiceSource::Image {
+            image: "ghcr.io/example/web:1.4.0".into()
+        }
+    );
+    assert_eq!(
+        web.entrypoint.as_deref(),
+        Some(&["/bin/web".to_string()][..])
+    );
     assert_eq!(web.port, Some(8080));
     assert_eq!(web.env["DB_HOST"], "db");
     assert_eq!(web.env["DB_PORT"], "5432");
@@ -66,12 +82,26 @@ fn converts_a_workload_with_resources() {
     assert!(!web.env.contains_key("DB_URL"));
     assert_eq!(web.files[0].content, "cache: cache\n");
     assert_eq!(web.volumes[0].source, "data");
-    assert_eq!(web.health, Some(Health::Http { path: "/ready".into() }));
-    assert_eq!(web.ingress.as_ref().map(|i| i.host.as_str()), Some("web-app.example.com"));
+    assert_eq!(
+        web.health,
+        Some(Health::Http {
+            path: "/ready".into()
+        })
+    );
+    assert_eq!(
+        web.ingress.as_ref().map(|i| i.host.as_str()),
+        Some("web-app.example.com")
+    );
     assert_eq!(web.depends_on, vec!["db".to_string(), "cache".to_string()]);
     assert_eq!(app.resources["db"].kind, ResourceKind::Postgres);
-    assert!(msgs.iter().any(|m| m.starts_with("SCORE008")), "sidecar reported: {msgs:?}");
-    assert!(msgs.iter().any(|m| m.starts_with("SCORE009")), "secret reported: {msgs:?}");
+    assert!(
+        msgs.iter().any(|m| m.starts_with("SCORE008")),
+        "sidecar reported: {msgs:?}"
+    );
+    assert!(
+        msgs.iter().any(|m| m.starts_with("SCORE009")),
+        "secret reported: {msgs:?}"
+    );
 }
 
 #[test]
@@ -83,7 +113,11 @@ fn several_files_share_resources_and_unknown_placeholders_fail() {
     assert_eq!(app.resources.len(), 2);
     let bad = import(&["apiVersion: score.dev/v1b1\nmetadata: { name: w }\ncontainers:\n  c:\n    image: x:1\n    variables: { A: \"${resources.nope.host}\" }\n"]);
     assert!(bad.app.is_none());
-    let d = bad.diagnostics.iter().find(|d| d.rule_id == "SCORE010").unwrap();
+    let d = bad
+        .diagnostics
+        .iter()
+        .find(|d| d.rule_id == "SCORE010")
+        .unwrap();
     assert!(d.message.contains("resources.nope.host"));
     assert!(d.span.is_some());
     let wrong = import(&["apiVersion: score.dev/v2\nmetadata: { name: w }\n"]);
