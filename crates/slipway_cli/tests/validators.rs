@@ -55,6 +55,68 @@ fn generate_all(work: &Path) -> Vec<PathBuf> {
     outs.into_iter().map(|d| d.join("infrastructure")).collect()
 }
 
+/// The importer fixtures and the 37 convertible awesome-compose samples, generated
+/// to Kubernetes only; returns their `kubernetes/` folders.
+fn import_and_corpus(work: &Path) -> Vec<PathBuf> {
+    let mut runs: Vec<(PathBuf, Vec<String>)> = vec![
+        (
+            root().join("fixtures/import/compose-multi/compose.yaml"),
+            vec![],
+        ),
+        (
+            root().join("fixtures/import/score/score.yaml"),
+            vec![
+                "-f".into(),
+                root()
+                    .join("fixtures/import/score/worker.score.yaml")
+                    .to_string_lossy()
+                    .into_owned(),
+            ],
+        ),
+        (
+            root().join("fixtures/import/level10/level-10.manifest.yaml"),
+            vec![],
+        ),
+    ];
+    let corpus = root().join("../shared/corpus/awesome-compose");
+    let mut samples: Vec<PathBuf> = std::fs::read_dir(&corpus)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    samples.sort();
+    for s in samples {
+        if let Some(f) = ["compose.yaml", "compose.yml"]
+            .iter()
+            .map(|n| s.join(n))
+            .find(|p| p.is_file())
+        {
+            runs.push((f, vec![]));
+        }
+    }
+    let mut out = Vec::new();
+    for (i, (input, extra)) in runs.iter().enumerate() {
+        let dest = work.join(format!("import{i}"));
+        let status = Command::new(env!("CARGO_BIN_EXE_slipway"))
+            .arg("generate")
+            .arg(input)
+            .args(extra)
+            .args(["--target", "kubernetes", "--out"])
+            .arg(&dest)
+            .output()
+            .unwrap();
+        if status.status.success() {
+            out.push(dest.join("kubernetes"));
+        }
+    }
+    assert!(
+        out.len() >= 40,
+        "only {} of {} imports converted",
+        out.len(),
+        runs.len()
+    );
+    out
+}
+
 fn files(dir: &Path, pred: &dyn Fn(&Path) -> bool, out: &mut Vec<PathBuf>) {
     for e in std::fs::read_dir(dir).unwrap() {
         let p = e.unwrap().path();
@@ -151,8 +213,11 @@ fn hadolint_shellcheck_and_compose_accept_every_generated_file() {
         }
     }
     let mut overlays = 0;
-    for o in &outs {
-        let Ok(envs) = std::fs::read_dir(o.join("kubernetes/overlays")) else {
+    let mut rendered_files = Vec::new();
+    let mut k8s_roots: Vec<PathBuf> = outs.iter().map(|o| o.join("kubernetes")).collect();
+    k8s_roots.extend(import_and_corpus(work.path()));
+    for k in &k8s_roots {
+        let Ok(envs) = std::fs::read_dir(k.join("overlays")) else {
             continue;
         };
         for env in envs {
@@ -165,20 +230,19 @@ fn hadolint_shellcheck_and_compose_accept_every_generated_file() {
             overlays += 1;
             let file = work.path().join(format!("rendered-{overlays}.yaml"));
             std::fs::write(&file, &rendered).unwrap();
-            let (ok, text) = check(
-                Command::new("kubernetes-validate")
-                    .args(["--strict", "--quiet", "-k", K8S_VERSION])
-                    .arg(&file),
-            );
-            if !ok {
-                failures.push(format!(
-                    "kubernetes-validate --strict {}:\n{text}",
-                    env.display()
-                ));
-            }
+            rendered_files.push(file);
         }
     }
-    assert!(overlays >= 30, "only {overlays} overlays rendered");
+    // One validator process for every rendered overlay.
+    let (ok, text) = check(
+        Command::new("kubernetes-validate")
+            .args(["--strict", "--quiet", "-k", K8S_VERSION])
+            .args(&rendered_files),
+    );
+    if !ok {
+        failures.push(format!("kubernetes-validate --strict:\n{text}"));
+    }
+    assert!(overlays >= 150, "only {overlays} overlays rendered");
     assert!(
         failures.is_empty(),
         "{} problem(s):\n{}",

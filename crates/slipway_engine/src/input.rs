@@ -41,7 +41,9 @@ impl InputKind {
             .file_name()
             .map(|n| n.to_string_lossy().to_ascii_lowercase())
             .unwrap_or_default();
-        let yaml = name.ends_with(".yaml") || name.ends_with(".yml");
+        let yaml = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"));
         if yaml && (name.starts_with("compose") || name.starts_with("docker-compose")) {
             Self::Compose
         } else if yaml && (name.starts_with("score") || name.contains(".score.")) {
@@ -134,8 +136,7 @@ pub(crate) fn load(
             vars.extend(std::env::vars());
             let default_name = base_dir
                 .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_else(|| "app".into());
+                .map_or_else(|| "app".into(), |n| n.to_string_lossy().into_owned());
             let out = import_compose(
                 &files,
                 &ComposeOptions {

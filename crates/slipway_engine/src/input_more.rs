@@ -12,14 +12,11 @@ pub(crate) fn load(
     base_dir: &Path,
 ) -> (Option<App>, Diagnostics) {
     let _ = base_dir;
-    match kind {
-        InputKind::Score => {
-            let out = slipway_import::score::import_score(files);
-            (out.app, out.diagnostics)
-        }
-        _ => {
-            let out = slipway_import::level10::import_level10(&files[0]);
-            (out.app, out.diagnostics)
-        }
+    if kind == InputKind::Score {
+        let out = slipway_import::score::import_score(files);
+        (out.app, out.diagnostics)
+    } else {
+        let out = slipway_import::level10::import_level10(&files[0]);
+        (out.app, out.diagnostics)
     }
 }

@@ -180,7 +180,7 @@ fn random_app(rng: &mut Rng) -> App {
     };
     let mut names: Vec<String> = Vec::new();
     let mut ports = Vec::new();
-    for i in 0..1 + rng.below(5) {
+    for i in 0..=rng.below(5) {
         let name = format!("{}-{i}", rng.pick(WORDS));
         let svc = random_service(rng, &name, &names, &mut ports);
         names.push(name.clone());

@@ -86,3 +86,62 @@ fn deep_nesting_and_huge_inputs_are_refused_cleanly() {
     let outcome = parse_spec(&SourceFile::new("big.yaml", big));
     assert!(outcome.diagnostics.iter().any(|d| d.rule_id == "SPEC014"));
 }
+
+fn corpus_of(target: &str) -> Vec<String> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fuzz/corpus")
+        .join(target);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .filter_map(|f| String::from_utf8(std::fs::read(f).unwrap()).ok())
+        .collect()
+}
+
+fn spans_inside(text: &str, diags: &slipway_diagnostics::Diagnostics) {
+    for d in diags.iter() {
+        if let Some(s) = d.span {
+            assert!(
+                s.start <= s.end
+                    && s.end <= text.len()
+                    && text.is_char_boundary(s.start)
+                    && text.is_char_boundary(s.end),
+                "{s:?}: {text:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn compose_and_score_fuzz_corpora_replay_without_panics() {
+    use slipway_import::compose::{import_compose, ComposeOptions};
+    use std::sync::Arc;
+    let compose = corpus_of("compose_importer");
+    assert!(compose.len() >= 40);
+    for text in &compose {
+        let files = vec![Arc::new(SourceFile::new("compose.yaml", text.as_str()))];
+        let out = import_compose(
+            &files,
+            &ComposeOptions {
+                default_name: "fuzz".into(),
+                ..Default::default()
+            },
+        );
+        spans_inside(text, &out.diagnostics);
+        assert!(out.app.is_some() || out.diagnostics.has_errors());
+    }
+    let score = corpus_of("score_importer");
+    assert!(score.len() >= 2);
+    for text in &score {
+        let out = slipway_import::score::import_score(&[Arc::new(SourceFile::new(
+            "score.yaml",
+            text.as_str(),
+        ))]);
+        spans_inside(text, &out.diagnostics);
+        assert!(out.app.is_some() || out.diagnostics.has_errors());
+    }
+}

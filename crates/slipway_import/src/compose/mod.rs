@@ -98,7 +98,6 @@ fn shell_words(s: &str) -> Vec<String> {
     for c in s.chars() {
         match (quote, c) {
             (Some(q), c) if c == q => quote = None,
-            (Some(_), c) => cur.push(c),
             (None, '"' | '\'') => {
                 quote = Some(c);
                 any = true;
@@ -109,7 +108,7 @@ fn shell_words(s: &str) -> Vec<String> {
                     any = false;
                 }
             }
-            (None, c) => cur.push(c),
+            (_, c) => cur.push(c),
         }
     }
     if !cur.is_empty() || any {
@@ -167,12 +166,11 @@ pub fn import_compose(files: &[Arc<SourceFile>], opts: &ComposeOptions) -> Compo
                             continue;
                         };
                         let parsed = service::read(&mut ctx, sk, sname, body, &declared_volumes);
-                        match services.get_mut(sname) {
-                            Some(existing) => existing.merge(parsed),
-                            None => {
-                                order.push(sname.to_string());
-                                services.insert(sname.to_string(), parsed);
-                            }
+                        if let Some(existing) = services.get_mut(sname) {
+                            existing.merge(parsed);
+                        } else {
+                            order.push(sname.to_string());
+                            services.insert(sname.to_string(), parsed);
                         }
                     }
                 }
@@ -226,7 +224,14 @@ pub fn import_compose(files: &[Arc<SourceFile>], opts: &ComposeOptions) -> Compo
             .unwrap_or_default(),
         ..App::default()
     };
-    service::into_model(&mut app, order, services, &opts.profiles, files, &mut diags);
+    service::into_model(
+        &mut app,
+        &order,
+        services,
+        &opts.profiles,
+        files,
+        &mut diags,
+    );
     let ok = !diags.has_errors() && !app.services.is_empty();
     if app.services.is_empty() && !diags.has_errors() {
         diags.push(Diagnostic::error("CMP001", "no service to convert: the compose files define none (or all are in disabled profiles)").in_file(files.first().map_or("compose.yaml", |f| f.name.as_str())));

@@ -135,16 +135,26 @@ fn is_secret(key: &str, value: &str) -> bool {
     (SECRET_WORDS.iter().any(|w| k.contains(w)) && !value.is_empty()) || url_password
 }
 
+/// `build:`: context, dockerfile, target, args.
+pub(crate) type BuildSpec = (
+    String,
+    Option<String>,
+    Option<String>,
+    BTreeMap<String, String>,
+);
+
+/// A healthcheck as compose states it: a test, or explicitly disabled.
+#[derive(Debug, Clone)]
+pub(crate) enum HealthSetting {
+    Test(Health),
+    Disabled,
+}
+
 #[derive(Debug, Default, Clone)]
 pub(crate) struct ComposeService {
     pub trace: Trace,
     pub image: Option<String>,
-    pub build: Option<(
-        String,
-        Option<String>,
-        Option<String>,
-        BTreeMap<String, String>,
-    )>,
+    pub build: Option<BuildSpec>,
     pub command: Option<Vec<String>>,
     pub entrypoint: Option<Vec<String>>,
     pub env: BTreeMap<String, String>,
@@ -154,7 +164,7 @@ pub(crate) struct ComposeService {
     pub volumes: Vec<VolumeMount>,
     pub depends_on: Vec<String>,
     /// `Some(None)`: the healthcheck is disabled.
-    pub health: Option<Option<Health>>,
+    pub health: Option<HealthSetting>,
     pub replicas: Option<u32>,
     pub limits: Option<Limits>,
     pub secrets: Vec<String>,
@@ -252,14 +262,13 @@ fn read_ports(ctx: &mut Ctx<'_>, node: &Node, svc: &mut ComposeService) {
         } else {
             ctx.text(item).and_then(|s| parse_port(&s))
         };
-        match spec {
-            Some(p) => svc.ports.push(p),
-            None => {
-                let d = ctx.err("CMP003", item, "not a port mapping").expected(
-                    "`80`, `8080:80`, `127.0.0.1:8080:80/tcp` or `{ target: 80, published: 8080 }`",
-                );
-                ctx.diags.push(d);
-            }
+        if let Some(p) = spec {
+            svc.ports.push(p);
+        } else {
+            let d = ctx.err("CMP003", item, "not a port mapping").expected(
+                "`80`, `8080:80`, `127.0.0.1:8080:80/tcp` or `{ target: 80, published: 8080 }`",
+            );
+            ctx.diags.push(d);
         }
     }
 }
@@ -378,15 +387,15 @@ fn read_environment(ctx: &mut Ctx<'_>, node: &Node, svc: &mut ComposeService) {
     }
 }
 
-fn read_healthcheck(ctx: &mut Ctx<'_>, node: &Node) -> Option<Option<Health>> {
+fn read_healthcheck(ctx: &mut Ctx<'_>, node: &Node) -> Option<HealthSetting> {
     if node.get("disable").and_then(Node::as_bool) == Some(true) {
-        return Some(None);
+        return Some(HealthSetting::Disabled);
     }
     let test = node.get("test")?;
     let argv = if let Some(items) = test.as_seq() {
         let words: Vec<String> = items.iter().filter_map(|i| ctx.text(i)).collect();
         match words.first().map(String::as_str) {
-            Some("NONE") => return Some(None),
+            Some("NONE") => return Some(HealthSetting::Disabled),
             Some("CMD") => words[1..].to_vec(),
             Some("CMD-SHELL") => vec!["sh".into(), "-c".into(), words[1..].join(" ")],
             _ => words,
@@ -397,7 +406,7 @@ fn read_healthcheck(ctx: &mut Ctx<'_>, node: &Node) -> Option<Option<Health>> {
     if argv.is_empty() {
         return None;
     }
-    Some(Some(Health::Command { command: argv }))
+    Some(HealthSetting::Test(Health::Command { command: argv }))
 }
 
 fn read_deploy(ctx: &mut Ctx<'_>, node: &Node, svc: &mut ComposeService) {
@@ -419,15 +428,7 @@ fn read_deploy(ctx: &mut Ctx<'_>, node: &Node, svc: &mut ComposeService) {
     }
 }
 
-fn read_build(
-    ctx: &mut Ctx<'_>,
-    node: &Node,
-) -> Option<(
-    String,
-    Option<String>,
-    Option<String>,
-    BTreeMap<String, String>,
-)> {
+fn read_build(ctx: &mut Ctx<'_>, node: &Node) -> Option<BuildSpec> {
     if node.as_map().is_none() {
         return Some((ctx.text(node)?, None, None, BTreeMap::new()));
     }
@@ -580,7 +581,7 @@ pub(crate) fn read(
                 let numeric = !u.is_empty()
                     && u.split(':')
                         .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
-                if numeric && !u.starts_with("0") {
+                if numeric && !u.starts_with('0') {
                     svc.user = Some(u);
                 } else {
                     let d = ctx.warn("CMP013", v, format!("user `{u}` is not a numeric non-root uid; Kubernetes cannot verify it, so it is not carried over")).help("use a numeric uid such as `1000:1000`");
@@ -593,7 +594,7 @@ pub(crate) fn read(
                     .unwrap_or(&[])
                     .iter()
                     .filter_map(|p| ctx.text(p))
-                    .collect()
+                    .collect();
             }
             "platform" => {
                 let p = ctx.text(v).unwrap_or_default();
@@ -651,7 +652,7 @@ fn secret_env_name(name: &str) -> String {
 /// Turns the merged compose services into model services.
 pub(crate) fn into_model(
     app: &mut App,
-    order: Vec<String>,
+    order: &[String],
     mut services: BTreeMap<String, ComposeService>,
     profiles: &[String],
     files: &[Arc<SourceFile>],
@@ -659,7 +660,7 @@ pub(crate) fn into_model(
 ) {
     let mut names: BTreeMap<String, String> = BTreeMap::new();
     let file_of = |t: &Trace| t.file.clone();
-    for original in &order {
+    for original in order {
         let svc = &services[original];
         if !svc.profiles.is_empty() && !svc.profiles.iter().any(|p| profiles.contains(p)) {
             diags.push(
@@ -736,9 +737,9 @@ pub(crate) fn into_model(
         if !c.secret_values.is_empty() {
             let secrets = c.secret_values.clone();
             let mut scrubbed = Vec::new();
-            if let Some(Some(Health::Command { command })) = &c.health {
+            if let Some(HealthSetting::Test(Health::Command { command })) = &c.health {
                 if let Some(new) = scrub(command, &secrets) {
-                    c.health = Some(Some(Health::Command { command: new }));
+                    c.health = Some(HealthSetting::Test(Health::Command { command: new }));
                     scrubbed.push("healthcheck");
                 }
             }
@@ -768,7 +769,10 @@ pub(crate) fn into_model(
             source,
             port: ports.first().copied(),
             host_port: c.ports.first().and_then(|p| p.host),
-            health: c.health.clone().flatten(),
+            health: match &c.health {
+                Some(HealthSetting::Test(h)) => Some(h.clone()),
+                _ => None,
+            },
             env: c.env.clone(),
             secrets,
             secret_env,

@@ -228,23 +228,30 @@ pub fn memory(s: &str) -> Option<String> {
     let t = s.trim().to_ascii_lowercase();
     let t = t.trim_end_matches('b');
     let (num, unit) = t.split_at(t.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(t.len()));
-    let factor: f64 = match unit {
-        "" => 1.0,
-        "k" => 1024.0,
-        "m" => 1024.0 * 1024.0,
-        "g" => 1024.0 * 1024.0 * 1024.0,
+    let factor: u128 = match unit {
+        "" => 1,
+        "k" => 1 << 10,
+        "m" => 1 << 20,
+        "g" => 1 << 30,
         _ => return None,
     };
-    let bytes = num.parse::<f64>().ok()? * factor;
-    let mib = bytes / (1024.0 * 1024.0);
-    if mib < 1.0 {
+    let (whole, frac) = num.split_once('.').unwrap_or((num, ""));
+    let frac = &frac[..frac.len().min(6)];
+    let scale = 10u128.pow(u32::try_from(frac.len()).ok()?);
+    let digits: u128 = if frac.is_empty() {
+        0
+    } else {
+        frac.parse().ok()?
+    };
+    let bytes = whole.parse::<u128>().ok()? * factor + digits * factor / scale;
+    let mib = (bytes + (1 << 19)) >> 20;
+    if mib == 0 {
         return None;
     }
-    let whole_gib = mib / 1024.0;
-    Some(if whole_gib.fract() == 0.0 {
-        format!("{}Gi", whole_gib as u64)
+    Some(if bytes % (1 << 30) == 0 {
+        format!("{}Gi", bytes >> 30)
     } else {
-        format!("{}Mi", mib.round() as u64)
+        format!("{mib}Mi")
     })
 }
 
@@ -262,7 +269,7 @@ mod tests {
         assert_eq!(interpolate("x${A}y$A$$B", &v).unwrap().0, "x1y1$B");
         assert_eq!(
             interpolate("${B:-d}${EMPTY:-e}${EMPTY-f}", &v).unwrap().0,
-            "def".replace("f", "")
+            "def".replace('f', "")
         );
         assert_eq!(interpolate("${A:+yes}${B:+no}", &v).unwrap().0, "yes");
         assert!(interpolate("${B:?must be set}", &v)

@@ -370,22 +370,21 @@ fn workload(r: &mut Reader<'_>, doc: &Node, app: &mut App) {
         let rname = source
             .trim_start_matches("${resources.")
             .trim_end_matches('}');
-        match outputs.volumes.get(rname) {
-            Some(vol) => svc.volumes.push(VolumeMount {
+        if let Some(vol) = outputs.volumes.get(rname) {
+            svc.volumes.push(VolumeMount {
                 kind: VolumeKind::Named,
                 source: vol.clone(),
                 target,
                 read_only: v.get("readOnly").and_then(Node::as_bool).unwrap_or(false),
                 size: None,
-            }),
-            None => {
-                let d = Diagnostic::error(
-                    "SCORE010",
-                    format!("volume source `{source}` is not a `volume` resource of this workload"),
-                )
-                .at(&r.file.name, v.span);
-                r.diags.push(d);
-            }
+            });
+        } else {
+            let d = Diagnostic::error(
+                "SCORE010",
+                format!("volume source `{source}` is not a `volume` resource of this workload"),
+            )
+            .at(&r.file.name, v.span);
+            r.diags.push(d);
         }
     }
     if let Some(l) = container.get("resources").and_then(|x| x.get("limits")) {

@@ -60,7 +60,7 @@ fn converts_a_workload_with_resources() {
         .iter()
         .map(|d| format!("{} {}", d.rule_id, d.message))
         .collect();
-    let app = out.app.expect(&msgs.join("\n"));
+    let app = out.app.unwrap_or_else(|| panic!("{}", msgs.join("\n")));
     let web = &app.services["web-app"];
     assert_eq!(
         web.source,
