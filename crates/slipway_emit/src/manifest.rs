@@ -99,21 +99,24 @@ fn invariants(app: &App, out: &Emitted) -> Vec<Invariant> {
             },
         });
     }
-    let built = app.services.values().filter(|s| s.plan().is_some()).count();
-    let images = app
-        .services
-        .keys()
-        .filter(|s| {
-            out.files
-                .files
-                .contains_key(&format!("docker/{s}/Dockerfile"))
-        })
-        .count();
-    inv.push(Invariant {
-        name: "every-built-service-has-a-dockerfile",
-        ok: images == built,
-        detail: format!("{images} of {built} services built from source have a Dockerfile"),
-    });
+    let docker = app.targets.iter().any(|t| t == "docker" || t == "compose");
+    if docker {
+        let built = app.services.values().filter(|s| s.plan().is_some()).count();
+        let images = app
+            .services
+            .keys()
+            .filter(|s| {
+                out.files
+                    .files
+                    .contains_key(&format!("docker/{s}/Dockerfile"))
+            })
+            .count();
+        inv.push(Invariant {
+            name: "every-built-service-has-a-dockerfile",
+            ok: images == built,
+            detail: format!("{images} of {built} services built from source have a Dockerfile"),
+        });
+    }
     inv
 }
 
