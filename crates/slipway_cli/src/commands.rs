@@ -158,3 +158,123 @@ pub fn generate(opts: &GenerateOptions, as_json: bool, color: bool) -> Result<u8
     }
     Ok(0)
 }
+
+pub fn check(
+    paths: &[std::path::PathBuf],
+    profile: &str,
+    format: &str,
+    fail_on: &str,
+    color: bool,
+) -> Result<u8> {
+    let profile =
+        slipway_checks::Profile::parse(profile).unwrap_or(slipway_checks::Profile::Default);
+    let report = slipway_checks::check(paths, &profile);
+    let threshold = match fail_on {
+        "info" => slipway_diagnostics::Severity::Info,
+        "error" => slipway_diagnostics::Severity::Error,
+        _ => slipway_diagnostics::Severity::Warning,
+    };
+    match format {
+        "json" => println!(
+            "{}",
+            serde_json::to_string_pretty(&slipway_checks::report::to_json(
+                &report.findings,
+                &report.sources,
+                report.files_checked
+            ))?
+        ),
+        "sarif" => println!(
+            "{}",
+            serde_json::to_string_pretty(&slipway_checks::report::to_sarif(
+                &report.findings,
+                &report.sources
+            ))?
+        ),
+        "github" => print!(
+            "{}",
+            slipway_checks::report::to_github(&report.findings, &report.sources)
+        ),
+        _ => {
+            if !report.findings.is_empty() {
+                print!(
+                    "{}",
+                    render_human(&report.findings, &report.sources, RenderOptions { color })
+                );
+            }
+            println!(
+                "checked {} file(s): {} finding(s)",
+                report.files_checked,
+                report.findings.len()
+            );
+        }
+    }
+    if !report.problems.is_empty() {
+        eprint!(
+            "{}",
+            render_human(&report.problems, &report.sources, RenderOptions { color })
+        );
+        return Ok(2);
+    }
+    Ok(u8::from(
+        report.findings.iter().any(|f| f.severity >= threshold),
+    ))
+}
+
+pub fn explain(rule: &str) -> u8 {
+    let Some(r) = slipway_checks::rules::find(rule) else {
+        eprintln!("error: no rule `{rule}`; `slipway rules` lists them");
+        return 2;
+    };
+    let m = r.meta();
+    println!(
+        "{} {} ({}, {}{})\n",
+        m.id,
+        m.name,
+        m.severity.as_str(),
+        m.lifecycle,
+        if m.production {
+            ", error under production-guardrails"
+        } else {
+            ""
+        }
+    );
+    print!(
+        "{}",
+        m.doc
+            .lines()
+            .map(|l| l.strip_prefix(' ').unwrap_or(l))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    println!();
+    0
+}
+
+pub fn rules(as_json: bool) -> Result<u8> {
+    let all = slipway_checks::rules::RULES;
+    if as_json {
+        let items: Vec<_> = all
+            .iter()
+            .map(|r| {
+                let m = r.meta();
+                json!({ "id": m.id, "name": m.name, "severity": m.severity.as_str(), "production": m.production, "lifecycle": m.lifecycle, "peers": m.peers })
+            })
+            .collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({ "schema_version": 1, "rules": items }))?
+        );
+        return Ok(0);
+    }
+    for r in all {
+        let m = r.meta();
+        println!(
+            "{:<8} {:<28} {:<8} {}",
+            m.id,
+            m.name,
+            m.severity.as_str(),
+            if m.production { "P" } else { "" }
+        );
+    }
+    Ok(0)
+}

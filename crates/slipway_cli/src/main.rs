@@ -30,6 +30,14 @@ enum Color {
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum CheckFormat {
+    Human,
+    Json,
+    Sarif,
+    Github,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
 enum Format {
     Human,
     Json,
@@ -93,6 +101,27 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
     },
+    /// Check Dockerfiles, compose files, Kubernetes YAML and shell scripts under PATH.
+    /// Exit 0 clean, 1 findings at or above --fail-on, 2 usage or unreadable input.
+    Check {
+        #[arg(default_value = ".")]
+        paths: Vec<PathBuf>,
+        /// `default`, or `production-guardrails` (production rules become errors).
+        #[arg(long, default_value = "default", value_parser = clap::builder::PossibleValuesParser::new(["default", "production-guardrails"]))]
+        profile: String,
+        #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
+        format: CheckFormat,
+        /// The lowest severity that fails the run.
+        #[arg(long, default_value = "warning", value_parser = clap::builder::PossibleValuesParser::new(["info", "warning", "error"]))]
+        fail_on: String,
+    },
+    /// Print a rule's documentation.
+    Explain { rule: String },
+    /// List every rule.
+    Rules {
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
     /// Print the JSON Schema of slipway.yaml.
     Schema,
 }
@@ -146,6 +175,22 @@ fn main() -> ExitCode {
             };
             commands::generate(&opts, format == Format::Json, color)
         }
+        Command::Check {
+            paths,
+            profile,
+            format,
+            fail_on,
+        } => {
+            let fmt = match format {
+                CheckFormat::Human => "human",
+                CheckFormat::Json => "json",
+                CheckFormat::Sarif => "sarif",
+                CheckFormat::Github => "github",
+            };
+            commands::check(&paths, &profile, fmt, &fail_on, color)
+        }
+        Command::Explain { rule } => Ok(commands::explain(&rule)),
+        Command::Rules { format } => commands::rules(format == Format::Json),
         Command::Schema => {
             print!("{}", slipway_import::spec::spec_schema());
             Ok(0)

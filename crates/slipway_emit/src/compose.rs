@@ -60,6 +60,9 @@ pub(crate) struct Entry {
     replicas: u32,
     cpus: String,
     memory: String,
+    /// Limits every environment starts from (the spec's default ones).
+    base_cpus: String,
+    base_memory: String,
     read_only: bool,
 }
 
@@ -282,6 +285,12 @@ fn service_entry(
         }
     }
     let limits = svc.resources.get(prod).cloned().unwrap_or_default();
+    let base = svc
+        .resources
+        .default
+        .clone()
+        .or_else(|| svc.resources.by_env.values().next().cloned())
+        .unwrap_or_default();
     let mut volumes = Vec::new();
     let mut named_volumes = Vec::new();
     let mut tmpfs = Vec::new();
@@ -368,6 +377,8 @@ fn service_entry(
         replicas: svc.replicas.get(prod).copied().unwrap_or(1),
         cpus: compose_cpus(limits.cpu.as_deref().unwrap_or("500m")),
         memory: compose_memory(limits.memory.as_deref().unwrap_or("512Mi")),
+        base_cpus: compose_cpus(base.cpu.as_deref().unwrap_or("500m")),
+        base_memory: compose_memory(base.memory.as_deref().unwrap_or("512Mi")),
         read_only: true,
     }
 }
@@ -410,6 +421,8 @@ fn resource_entry(
         replicas: 1,
         cpus: compose_cpus(cpu),
         memory: compose_memory(memory),
+        base_cpus: compose_cpus(cpu),
+        base_memory: compose_memory(memory),
         read_only: false,
     }
 }

@@ -436,11 +436,12 @@ pub(crate) fn service(
 }
 
 /// Folders a hardened (read-only root) server still needs to write.
-fn scratch_dirs(kind: ResourceKind) -> (&'static [&'static str], bool) {
+fn scratch_dirs(kind: ResourceKind) -> &'static [&'static str] {
     match kind {
-        ResourceKind::Postgres => (&["/tmp", "/var/run/postgresql"], true),
-        ResourceKind::Redis | ResourceKind::Nats => (&["/tmp"], true),
-        ResourceKind::Mysql | ResourceKind::Mongodb | ResourceKind::Amqp => (&["/tmp"], false),
+        ResourceKind::Postgres => &["/tmp", "/var/run/postgresql"],
+        ResourceKind::Redis | ResourceKind::Nats | ResourceKind::Mongodb => &["/tmp"],
+        ResourceKind::Mysql => &["/tmp", "/var/run/mysqld", "/var/lib/mysql-files"],
+        ResourceKind::Amqp => &["/tmp", "/var/log/rabbitmq", "/etc/rabbitmq/conf.d"],
     }
 }
 
@@ -509,7 +510,7 @@ pub(crate) fn resource(
         }
         p
     };
-    let (scratch, read_only) = scratch_dirs(r.kind);
+    let scratch = scratch_dirs(r.kind);
     let mut mounts = vec![json!({ "name": "data", "mountPath": resources::data_dir(r.kind) })];
     let mut volumes = Vec::new();
     for (i, dir) in scratch.iter().enumerate() {
@@ -530,7 +531,7 @@ pub(crate) fn resource(
         "readinessProbe": probe(5, json!({ "failureThreshold": 3 })),
         "startupProbe": probe(5, json!({ "failureThreshold": 30 })),
         "resources": resources_block(None, resources::limits(r.kind)),
-        "securityContext": container_security(read_only),
+        "securityContext": container_security(true),
         "volumeMounts": mounts,
     });
     if let Some(cmd) = resources::command(r.kind) {

@@ -60,6 +60,7 @@ const IGNORED: &[&str] = &[
     "ulimits",
     "mem_reservation",
     "oom_score_adj",
+    "pids_limit",
     "annotations",
     "attach",
 ];

@@ -1,0 +1,3 @@
+//! Parsers that keep positions. YAML comes from `slipway_import::yaml`.
+
+pub mod dockerfile;

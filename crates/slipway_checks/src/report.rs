@@ -1,0 +1,159 @@
+//! Output formats for check findings: JSON (`schema_version`, `findings`), SARIF
+//! 2.1.0 (one `ruleId` per rule, stable fingerprints), and GitHub workflow
+//! annotations. Human output is the shared diagnostics renderer.
+
+use crate::rules::{find, RULES};
+use serde_json::{json, Value};
+use slipway_diagnostics::{Diagnostic, Severity, SourceMap};
+use std::fmt::Write as _;
+
+/// `(line, column, end_line, end_column)`, 1-based.
+fn position(d: &Diagnostic, sources: &SourceMap) -> (usize, usize, usize, usize) {
+    match (d.file.as_deref().and_then(|f| sources.get(f)), d.span) {
+        (Some(src), Some(span)) => {
+            let (l, c) = src.line_col(span.start);
+            let (el, ec) = src.line_col(span.end);
+            (l, c, el, ec)
+        }
+        _ => (1, 1, 1, 1),
+    }
+}
+
+fn rule_name(id: &str) -> &'static str {
+    find(id).map_or("", |r| r.meta().name)
+}
+
+#[must_use]
+pub fn to_json(findings: &[Diagnostic], sources: &SourceMap, files_checked: usize) -> Value {
+    let items: Vec<Value> = findings
+        .iter()
+        .map(|d| {
+            let (line, column, end_line, end_column) = position(d, sources);
+            let mut v = json!({
+                "rule_id": d.rule_id,
+                "rule_name": rule_name(&d.rule_id),
+                "severity": d.severity.as_str(),
+                "message": d.message,
+                "file": d.file.clone().unwrap_or_default(),
+                "line": line,
+                "column": column,
+                "end_line": end_line,
+                "end_column": end_column,
+            });
+            if let Some(h) = &d.help {
+                v["fix"] = json!(h);
+            }
+            v
+        })
+        .collect();
+    json!({ "schema_version": 1, "files_checked": files_checked, "findings": items })
+}
+
+fn sarif_level(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "note",
+    }
+}
+
+/// A fingerprint that survives edits elsewhere in the file: rule, file, and the
+/// text of the line (not its number).
+fn fingerprint(d: &Diagnostic, sources: &SourceMap) -> String {
+    let line_text = match (d.file.as_deref().and_then(|f| sources.get(f)), d.span) {
+        (Some(src), Some(span)) => src
+            .lines
+            .line_text(&src.text, src.line_col(span.start).0)
+            .trim()
+            .to_string(),
+        _ => String::new(),
+    };
+    // FNV-1a: small, stable across versions and platforms.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in format!(
+        "{}\0{}\0{line_text}",
+        d.rule_id,
+        d.file.as_deref().unwrap_or("")
+    )
+    .bytes()
+    {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+#[must_use]
+pub fn to_sarif(findings: &[Diagnostic], sources: &SourceMap) -> Value {
+    let rules: Vec<Value> = RULES
+        .iter()
+        .map(|r| {
+            let m = r.meta();
+            json!({
+                "id": m.id,
+                "name": m.name,
+                "shortDescription": { "text": m.doc.lines().find(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#')).unwrap_or(m.name).trim() },
+                "fullDescription": { "text": m.doc.trim() },
+                "defaultConfiguration": { "level": sarif_level(m.severity) },
+                "properties": { "peers": m.peers, "lifecycle": m.lifecycle },
+            })
+        })
+        .collect();
+    let index = |id: &str| RULES.iter().position(|r| r.meta().id == id);
+    let results: Vec<Value> = findings
+        .iter()
+        .map(|d| {
+            let (line, column, end_line, end_column) = position(d, sources);
+            let mut r = json!({
+                "ruleId": d.rule_id,
+                "level": sarif_level(d.severity),
+                "message": { "text": d.message },
+                "locations": [{ "physicalLocation": {
+                    "artifactLocation": { "uri": d.file.clone().unwrap_or_default() },
+                    "region": { "startLine": line, "startColumn": column, "endLine": end_line, "endColumn": end_column },
+                } }],
+                "partialFingerprints": { "slipway/v1": fingerprint(d, sources) },
+            });
+            if let Some(i) = index(&d.rule_id) {
+                r["ruleIndex"] = json!(i);
+            }
+            r
+        })
+        .collect();
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": { "driver": { "name": "slipway", "version": env!("CARGO_PKG_VERSION"), "informationUri": "https://example.invalid/slipway", "rules": rules } },
+            "results": results,
+        }],
+    })
+}
+
+/// GitHub workflow commands: `::error file=...,line=...::message`.
+#[must_use]
+pub fn to_github(findings: &[Diagnostic], sources: &SourceMap) -> String {
+    let mut out = String::new();
+    for d in findings {
+        let (line, column, end_line, end_column) = position(d, sources);
+        let level = match d.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "notice",
+        };
+        let esc = |s: &str| {
+            s.replace('%', "%25")
+                .replace('\r', "%0D")
+                .replace('\n', "%0A")
+        };
+        let prop = |s: &str| esc(s).replace(':', "%3A").replace(',', "%2C");
+        let _ = writeln!(
+            out,
+            "::{level} file={},line={line},col={column},endLine={end_line},endColumn={end_column},title={}::{}",
+            prop(d.file.as_deref().unwrap_or("")),
+            prop(&format!("{} {}", d.rule_id, rule_name(&d.rule_id))),
+            esc(&d.message)
+        );
+    }
+    out
+}

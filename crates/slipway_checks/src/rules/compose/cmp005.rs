@@ -1,0 +1,67 @@
+//! CMP005 image-pinned.
+
+use super::services;
+use crate::rules::{rule, Findings, Rule, RuleMeta};
+use crate::tree::Tree;
+
+rule! {
+    /// ## What it does
+    /// Checks that every `image:` of a service that is not built here has a tag other
+    /// than `latest`, or a digest.
+    ///
+    /// ## Why
+    /// `postgres` today and `postgres` next month are different databases.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// services:
+    ///   db: { image: postgres }
+    /// ```
+    ///
+    /// ## Fix
+    /// `image: postgres:16.4-bookworm` (or a digest).
+    ///
+    /// Peers: kube-linter latest-tag and checkov CKV_K8S_14 analogues.
+    Cmp005 { id: "CMP005", name: "image-pinned", severity: Warning, production: true, peers: "kube-linter latest-tag (analogue)" }
+}
+
+impl Rule for Cmp005 {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, tree: &Tree, out: &mut Findings) {
+        for (file, root, _) in tree.compose_files() {
+            for (_, body) in services(root) {
+                let Some(node) = body.get("image") else {
+                    continue;
+                };
+                if body.get("build").is_some() {
+                    continue;
+                }
+                let image = node.as_scalar().unwrap_or("");
+                if image.contains("@sha256:") || image.contains('$') {
+                    continue;
+                }
+                let last = image.rsplit('/').next().unwrap_or(image);
+                match last.split_once(':').map(|(_, t)| t) {
+                    None => out.add(
+                        &Self::META,
+                        file,
+                        node.span,
+                        format!("image `{image}` has no tag"),
+                        Some("pin a version tag or a digest"),
+                    ),
+                    Some("latest") => out.add(
+                        &Self::META,
+                        file,
+                        node.span,
+                        format!("image `{image}` uses `latest`"),
+                        Some("pin a version tag or a digest"),
+                    ),
+                    Some(_) => {}
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,153 @@
+//! The rule registry: an explicit static list, one file per rule. A rule's doc
+//! comment is its user documentation (`slipway explain RULE`): What it does / Why /
+//! Example / Fix, and the peer ids it corresponds to.
+
+pub mod compose;
+pub mod docker;
+pub mod kubernetes;
+pub mod policy;
+pub mod secrets;
+pub mod shell;
+
+use crate::tree::Tree;
+use slipway_diagnostics::{Diagnostic, Severity, SourceFile, Span};
+
+/// What every rule declares about itself.
+#[derive(Debug)]
+pub struct RuleMeta {
+    pub id: &'static str,
+    pub name: &'static str,
+    pub severity: Severity,
+    /// Made an error by the `production-guardrails` profile.
+    pub production: bool,
+    pub lifecycle: &'static str,
+    /// The ids well-known tools use for the same problem.
+    pub peers: &'static str,
+    pub doc: &'static str,
+}
+
+pub trait Rule: Sync {
+    fn meta(&self) -> &'static RuleMeta;
+    fn check(&self, tree: &Tree, out: &mut Findings);
+}
+
+/// Collects findings for one rule run.
+pub struct Findings {
+    pub items: Vec<Diagnostic>,
+}
+
+impl Findings {
+    /// A finding of `meta`'s rule at `span` in `file`, with an optional fix hint.
+    pub fn add(
+        &mut self,
+        meta: &RuleMeta,
+        file: &SourceFile,
+        span: Span,
+        message: impl Into<String>,
+        fix: Option<&str>,
+    ) {
+        let mut d = Diagnostic::new(meta.id, meta.severity, message).at(&file.name, span);
+        if let Some(f) = fix {
+            d = d.help(f);
+        }
+        self.items.push(d);
+    }
+}
+
+/// Declares a rule type, its metadata, and takes its doc comment as documentation.
+macro_rules! rule {
+    ($(#[doc = $doc:literal])* $ty:ident { id: $id:literal, name: $name:literal, severity: $sev:ident, production: $p:literal, peers: $peers:literal $(,)? }) => {
+        $(#[doc = $doc])*
+        pub struct $ty;
+        impl $ty {
+            pub const META: $crate::rules::RuleMeta = $crate::rules::RuleMeta {
+                id: $id,
+                name: $name,
+                severity: slipway_diagnostics::Severity::$sev,
+                production: $p,
+                lifecycle: "preview",
+                peers: $peers,
+                doc: concat!($($doc, "\n"),*),
+            };
+        }
+    };
+}
+pub(crate) use rule;
+
+/// Every rule, in id order.
+pub static RULES: &[&dyn Rule] = &[
+    &docker::dkr001::Dkr001,
+    &docker::dkr002::Dkr002,
+    &docker::dkr003::Dkr003,
+    &docker::dkr004::Dkr004,
+    &docker::dkr005::Dkr005,
+    &docker::dkr006::Dkr006,
+    &docker::dkr007::Dkr007,
+    &docker::dkr008::Dkr008,
+    &docker::dkr009::Dkr009,
+    &docker::dkr010::Dkr010,
+    &compose::cmp002::Cmp002,
+    &compose::cmp003::Cmp003,
+    &compose::cmp004::Cmp004,
+    &compose::cmp005::Cmp005,
+    &compose::cmp006::Cmp006,
+    &compose::cmp007::Cmp007,
+    &compose::cmp008::Cmp008,
+    &compose::cmp009::Cmp009,
+    &compose::cmp010::Cmp010,
+    &kubernetes::k8s003::K8s003,
+    &kubernetes::k8s004::K8s004,
+    &kubernetes::k8s005::K8s005,
+    &kubernetes::k8s006::K8s006,
+    &kubernetes::k8s007::K8s007,
+    &kubernetes::k8s008::K8s008,
+    &kubernetes::k8s009::K8s009,
+    &kubernetes::k8s010::K8s010,
+    &kubernetes::k8s011::K8s011,
+    &kubernetes::k8s012::K8s012,
+    &kubernetes::k8s013::K8s013,
+    &kubernetes::k8s014::K8s014,
+    &kubernetes::k8s015::K8s015,
+    &kubernetes::k8s016::K8s016,
+    &policy::pol001::Pol001,
+    &secrets::sec001::Sec001,
+    &secrets::sec003::Sec003,
+    &shell::sh001::Sh001,
+];
+
+/// Looks a rule up by id (`DKR001`) or name (`base-image-pinned`).
+#[must_use]
+pub fn find(key: &str) -> Option<&'static dyn Rule> {
+    RULES
+        .iter()
+        .copied()
+        .find(|r| r.meta().id.eq_ignore_ascii_case(key) || r.meta().name == key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_unique_and_documented() {
+        let mut ids = std::collections::BTreeSet::new();
+        for r in RULES {
+            let m = r.meta();
+            assert!(ids.insert(m.id), "duplicate {}", m.id);
+            for section in ["What it does", "Why", "Example", "Fix"] {
+                assert!(m.doc.contains(section), "{} doc lacks `{section}`", m.id);
+            }
+            assert!(
+                m.name.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+                "{}",
+                m.name
+            );
+            let prefix = &m.id[..m.id.len() - 3];
+            assert!(
+                ["DKR", "CMP", "K8S", "SEC", "SH", "POL"].contains(&prefix),
+                "{}",
+                m.id
+            );
+        }
+    }
+}

@@ -1,0 +1,3 @@
+//! Policy rules about the check run itself.
+
+pub mod pol001;

@@ -1,0 +1,3 @@
+//! Shell script rules.
+
+pub mod sh001;

@@ -1,0 +1,290 @@
+//! The files under check, found once and parsed once: Dockerfiles, compose files,
+//! Kubernetes YAML (multi-document), shell scripts.
+
+use crate::parse::dockerfile::{self, Dockerfile};
+use slipway_diagnostics::{Diagnostic, SourceFile, SourceMap};
+use slipway_import::yaml::{self, Budget, Node};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+pub enum Kind {
+    Dockerfile(Dockerfile),
+    /// `override`: a file layered over a base compose file in the same folder.
+    Compose {
+        root: Node,
+        is_override: bool,
+    },
+    Kubernetes {
+        docs: Vec<Node>,
+    },
+    Shell,
+}
+
+pub struct File {
+    pub source: Arc<SourceFile>,
+    pub kind: Kind,
+}
+
+#[derive(Default)]
+pub struct Tree {
+    pub files: Vec<File>,
+    /// Files that kustomizations apply as patches (partial objects by design).
+    pub patches: std::collections::BTreeSet<String>,
+    /// Image names a kustomization pins with `newTag` or `digest`.
+    pub kustomize_images: std::collections::BTreeSet<String>,
+    pub sources: SourceMap,
+    /// Files that could not be read or parsed (reported, exit code 2).
+    pub problems: Vec<Diagnostic>,
+}
+
+const SKIP: &[&str] = &[
+    ".git",
+    "node_modules",
+    "target",
+    ".venv",
+    "venv",
+    "__pycache__",
+    "vendor",
+];
+const MAX_FILE: u64 = 4 * 1024 * 1024;
+
+fn has_yaml_ext(name: &str) -> bool {
+    Path::new(name)
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"))
+}
+
+fn is_compose_name(name: &str) -> bool {
+    (name.starts_with("docker-compose") || name.starts_with("compose")) && has_yaml_ext(name)
+}
+
+fn is_dockerfile_name(name: &str) -> bool {
+    (name == "Dockerfile"
+        || name.starts_with("Dockerfile.")
+        || name.ends_with(".Dockerfile")
+        || name.ends_with(".dockerfile"))
+        && !name.ends_with(".dockerignore")
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut entries: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
+    entries.sort();
+    for p in entries {
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if p.is_dir() {
+            if !SKIP.contains(&name.as_str()) {
+                walk(&p, out);
+            }
+        } else {
+            out.push(p);
+        }
+    }
+}
+
+impl Tree {
+    /// Finds and parses every checkable file under `paths`. Names are shown relative
+    /// to the path given (`file` in findings).
+    #[must_use]
+    pub fn load(paths: &[PathBuf]) -> Tree {
+        let mut tree = Tree::default();
+        for root in paths {
+            let mut found = Vec::new();
+            if root.is_dir() {
+                walk(root, &mut found);
+            } else if root.is_file() {
+                found.push(root.clone());
+            } else {
+                tree.problems.push(
+                    Diagnostic::error("IO001", format!("{} does not exist", root.display()))
+                        .help("pass a file or a folder"),
+                );
+                continue;
+            }
+            let base = if root.is_dir() {
+                root.clone()
+            } else {
+                root.parent().map(Path::to_path_buf).unwrap_or_default()
+            };
+            for path in found {
+                let shown = path
+                    .strip_prefix(&base)
+                    .unwrap_or(&path)
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                tree.add(&path, &shown);
+            }
+        }
+        tree
+    }
+
+    fn add(&mut self, path: &Path, shown: &str) {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let yaml_ext = has_yaml_ext(&name);
+        let want = is_dockerfile_name(&name)
+            || yaml_ext
+            || Path::new(&name)
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("sh"));
+        if name == "kustomization.yaml" || name == "kustomization.yml" {
+            self.read_kustomization(path, shown);
+            return;
+        }
+        if !want || name == "level-11.manifest.yaml" {
+            return;
+        }
+        let text = match std::fs::metadata(path) {
+            Ok(m) if m.len() > MAX_FILE => {
+                self.problems.push(
+                    Diagnostic::error(
+                        "IO001",
+                        format!("{shown} is larger than {MAX_FILE} bytes; not checked"),
+                    )
+                    .in_file(shown),
+                );
+                return;
+            }
+            _ => {
+                if let Ok(Ok(t)) = std::fs::read(path).map(String::from_utf8) {
+                    t
+                } else {
+                    self.problems.push(
+                        Diagnostic::error("IO001", format!("{shown} cannot be read as UTF-8 text"))
+                            .in_file(shown),
+                    );
+                    return;
+                }
+            }
+        };
+        let source = Arc::new(SourceFile::new(shown, text));
+        let kind = if is_dockerfile_name(&name) {
+            Kind::Dockerfile(dockerfile::parse(&source))
+        } else if Path::new(&name)
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("sh"))
+        {
+            Kind::Shell
+        } else {
+            let docs = match yaml::parse(&source, Budget::default()) {
+                Ok(d) => d,
+                Err(d) => {
+                    self.sources.add(source);
+                    self.problems.push(d);
+                    return;
+                }
+            };
+            if is_compose_name(&name) {
+                let base_exists = [
+                    "docker-compose.yaml",
+                    "docker-compose.yml",
+                    "compose.yaml",
+                    "compose.yml",
+                ]
+                .iter()
+                .any(|b| *b != name && path.with_file_name(b).is_file());
+                let Some(root) = docs.into_iter().next() else {
+                    return;
+                };
+                Kind::Compose {
+                    root,
+                    is_override: base_exists,
+                }
+            } else if docs
+                .iter()
+                .any(|d| d.get("apiVersion").is_some() && d.get("kind").is_some())
+            {
+                Kind::Kubernetes { docs }
+            } else {
+                return;
+            }
+        };
+        self.sources.add(source.clone());
+        self.files.push(File { source, kind });
+    }
+
+    fn read_kustomization(&mut self, path: &Path, shown: &str) {
+        let Ok(text) = std::fs::read_to_string(path) else {
+            return;
+        };
+        let file = SourceFile::new(shown, text);
+        let Ok(docs) = yaml::parse(&file, Budget::default()) else {
+            return;
+        };
+        let Some(root) = docs.first() else { return };
+        let dir = Path::new(shown)
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        let mut patch_paths: Vec<String> = Vec::new();
+        for p in root.get("patches").and_then(Node::as_seq).unwrap_or(&[]) {
+            if let Some(path) = p.get("path").and_then(Node::as_scalar) {
+                patch_paths.push(path.to_string());
+            }
+        }
+        for p in root
+            .get("patchesStrategicMerge")
+            .and_then(Node::as_seq)
+            .unwrap_or(&[])
+        {
+            if let Some(path) = p.as_scalar() {
+                patch_paths.push(path.to_string());
+            }
+        }
+        for p in patch_paths {
+            self.patches
+                .insert(dir.join(p).to_string_lossy().replace('\\', "/"));
+        }
+        for i in root.get("images").and_then(Node::as_seq).unwrap_or(&[]) {
+            let pinned = i.get("newTag").is_some() || i.get("digest").is_some();
+            if let (Some(name), true) = (i.get("name").and_then(Node::as_scalar), pinned) {
+                self.kustomize_images.insert(name.to_string());
+            }
+        }
+    }
+
+    /// Whether `file` is applied as a kustomize patch.
+    #[must_use]
+    pub fn is_patch(&self, file: &SourceFile) -> bool {
+        self.patches.contains(&file.name)
+    }
+
+    pub fn dockerfiles(&self) -> impl Iterator<Item = (&Arc<SourceFile>, &Dockerfile)> {
+        self.files.iter().filter_map(|f| match &f.kind {
+            Kind::Dockerfile(d) => Some((&f.source, d)),
+            _ => None,
+        })
+    }
+
+    pub fn compose_files(&self) -> impl Iterator<Item = (&Arc<SourceFile>, &Node, bool)> {
+        self.files.iter().filter_map(|f| match &f.kind {
+            Kind::Compose { root, is_override } => Some((&f.source, root, *is_override)),
+            _ => None,
+        })
+    }
+
+    /// Every Kubernetes object with its file.
+    pub fn objects(&self) -> impl Iterator<Item = (&Arc<SourceFile>, &Node)> {
+        self.files.iter().flat_map(|f| match &f.kind {
+            Kind::Kubernetes { docs } => docs
+                .iter()
+                .filter(|d| d.get("kind").is_some())
+                .map(|d| (&f.source, d))
+                .collect::<Vec<_>>(),
+            _ => Vec::new(),
+        })
+    }
+
+    pub fn shell_scripts(&self) -> impl Iterator<Item = &Arc<SourceFile>> {
+        self.files
+            .iter()
+            .filter_map(|f| matches!(f.kind, Kind::Shell).then_some(&f.source))
+    }
+}
