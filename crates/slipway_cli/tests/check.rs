@@ -9,8 +9,17 @@ use std::process::Command;
 use support::{copy_tree, root};
 
 fn slipway(args: &[&str], cwd: &Path) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_slipway")).args(args).current_dir(cwd).env("NO_COLOR", "1").output().unwrap();
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    let out = Command::new(env!("CARGO_BIN_EXE_slipway"))
+        .args(args)
+        .current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 /// Generates one project into `work/<name>`; returns its output folder.
@@ -27,14 +36,26 @@ fn generated(work: &Path, name: &str, input: &Path, input_file: &str, extra: &[&
 #[test]
 fn generated_output_passes_production_guardrails() {
     let work = tempfile::tempdir().unwrap();
-    let mut outs = vec![generated(work.path(), "shop", &root().join("examples/shop"), "slipway.yaml", &[])];
-    let mut cases: Vec<PathBuf> = std::fs::read_dir(root().join("fixtures/generate")).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut outs = vec![generated(
+        work.path(),
+        "shop",
+        &root().join("examples/shop"),
+        "slipway.yaml",
+        &[],
+    )];
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(root().join("fixtures/generate"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     cases.sort();
     for c in cases {
         let name = c.file_name().unwrap().to_string_lossy().into_owned();
         outs.push(generated(work.path(), &name, &c, "slipway.yaml", &[]));
     }
-    let mut langs: Vec<PathBuf> = std::fs::read_dir(root().join("fixtures/detect")).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut langs: Vec<PathBuf> = std::fs::read_dir(root().join("fixtures/detect"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     langs.sort();
     for l in langs {
         let name = format!("lang-{}", l.file_name().unwrap().to_string_lossy());
@@ -46,10 +67,30 @@ fn generated_output_passes_production_guardrails() {
         outs.push(dir.join("infrastructure"));
     }
     for out in &outs {
-        let (code, stdout, stderr) = slipway(&["check", out.to_str().unwrap(), "--profile", "production-guardrails", "--format", "json"], work.path());
-        let v: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_else(|_| panic!("{}: {stdout}{stderr}", out.display()));
-        assert!(v["files_checked"].as_u64().unwrap() >= 15, "{}", out.display());
-        assert_eq!(v["findings"], serde_json::json!([]), "{}: a generated file fails a check (a generator bug)", out.display());
+        let (code, stdout, stderr) = slipway(
+            &[
+                "check",
+                out.to_str().unwrap(),
+                "--profile",
+                "production-guardrails",
+                "--format",
+                "json",
+            ],
+            work.path(),
+        );
+        let v: serde_json::Value = serde_json::from_str(&stdout)
+            .unwrap_or_else(|_| panic!("{}: {stdout}{stderr}", out.display()));
+        assert!(
+            v["files_checked"].as_u64().unwrap() >= 15,
+            "{}",
+            out.display()
+        );
+        assert_eq!(
+            v["findings"],
+            serde_json::json!([]),
+            "{}: a generated file fails a check (a generator bug)",
+            out.display()
+        );
         assert_eq!(code, 0);
     }
 }
@@ -60,24 +101,57 @@ fn exit_codes_formats_explain_and_rules() {
     let fires = fixtures.join("CMP005/fires");
     let (code, stdout, _) = slipway(&["check", fires.to_str().unwrap()], &root());
     assert_eq!(code, 1);
-    assert!(stdout.contains("warning[CMP005]: image `postgres` has no tag"), "{stdout}");
-    assert!(stdout.contains(" --> compose.yaml:"), "paths are relative to the path given: {stdout}");
-    let (code, _, _) = slipway(&["check", fires.to_str().unwrap(), "--fail-on", "error"], &root());
+    assert!(
+        stdout.contains("warning[CMP005]: image `postgres` has no tag"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(" --> compose.yaml:"),
+        "paths are relative to the path given: {stdout}"
+    );
+    let (code, _, _) = slipway(
+        &["check", fires.to_str().unwrap(), "--fail-on", "error"],
+        &root(),
+    );
     assert_eq!(code, 0, "warnings do not fail with --fail-on error");
-    let (code, _, _) = slipway(&["check", fires.to_str().unwrap(), "--profile", "production-guardrails", "--fail-on", "error"], &root());
+    let (code, _, _) = slipway(
+        &[
+            "check",
+            fires.to_str().unwrap(),
+            "--profile",
+            "production-guardrails",
+            "--fail-on",
+            "error",
+        ],
+        &root(),
+    );
     assert_eq!(code, 1, "production-guardrails makes CMP005 an error");
-    let (code, _, _) = slipway(&["check", fixtures.join("CMP005/clean").to_str().unwrap()], &root());
+    let (code, _, _) = slipway(
+        &["check", fixtures.join("CMP005/clean").to_str().unwrap()],
+        &root(),
+    );
     assert_eq!(code, 0);
     let (code, _, stderr) = slipway(&["check", "no/such/path"], &root());
     assert_eq!(code, 2, "{stderr}");
-    let (_, sarif, _) = slipway(&["check", fires.to_str().unwrap(), "--format", "sarif"], &root());
+    let (_, sarif, _) = slipway(
+        &["check", fires.to_str().unwrap(), "--format", "sarif"],
+        &root(),
+    );
     let v: serde_json::Value = serde_json::from_str(&sarif).unwrap();
     assert_eq!(v["runs"][0]["results"][0]["ruleId"], "CMP005");
-    let (_, gh, _) = slipway(&["check", fires.to_str().unwrap(), "--format", "github"], &root());
+    let (_, gh, _) = slipway(
+        &["check", fires.to_str().unwrap(), "--format", "github"],
+        &root(),
+    );
     assert!(gh.starts_with("::warning file=compose.yaml,line="), "{gh}");
     let (code, doc, _) = slipway(&["explain", "K8S015"], &root());
     assert_eq!(code, 0);
-    assert!(doc.starts_with("K8S015 references-resolve (error, preview, error under production-guardrails)") && doc.contains("## Fix"), "{doc}");
+    assert!(
+        doc.starts_with(
+            "K8S015 references-resolve (error, preview, error under production-guardrails)"
+        ) && doc.contains("## Fix"),
+        "{doc}"
+    );
     let (code, _, stderr) = slipway(&["explain", "NOPE001"], &root());
     assert_eq!(code, 2);
     assert!(stderr.contains("no rule `NOPE001`"));

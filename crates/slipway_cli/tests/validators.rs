@@ -257,12 +257,24 @@ fn hadolint_shellcheck_and_compose_accept_every_generated_file() {
 #[ignore = "needs the SARIF schema and python jsonschema (scripts/setup-test-env.sh)"]
 fn sarif_output_validates_against_the_official_schema() {
     let venv = std::env::var("SLIPWAY_TOOLS_VENV").unwrap_or_else(|_| "/opt/slipway-tools".into());
-    let schema = format!("{venv}/node/node_modules/@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json");
+    let schema = format!(
+        "{venv}/node/node_modules/@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json"
+    );
     let work = tempfile::tempdir().unwrap();
     let sarif = work.path().join("out.sarif");
-    let out = Command::new(env!("CARGO_BIN_EXE_slipway")).args(["check", "--format", "sarif"]).arg(root().join("fixtures/check")).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_slipway"))
+        .args(["check", "--format", "sarif"])
+        .arg(root().join("fixtures/check"))
+        .output()
+        .unwrap();
     std::fs::write(&sarif, &out.stdout).unwrap();
     let script = "import json, sys, jsonschema\nschema = json.load(open(sys.argv[1]))\ndoc = json.load(open(sys.argv[2]))\nerrors = list(jsonschema.validators.validator_for(schema)(schema).iter_errors(doc))\nfor e in errors[:10]: print(e.message, list(e.path))\nassert doc['runs'][0]['results'], 'no results'\nsys.exit(1 if errors else 0)\n";
-    let (ok, text) = check(Command::new(format!("{venv}/bin/python")).arg("-c").arg(script).arg(&schema).arg(&sarif));
+    let (ok, text) = check(
+        Command::new(format!("{venv}/bin/python"))
+            .arg("-c")
+            .arg(script)
+            .arg(&schema)
+            .arg(&sarif),
+    );
     assert!(ok, "SARIF does not validate:\n{text}");
 }

@@ -28,6 +28,21 @@ impl Rule for K8s014 {
     }
 
     fn check(&self, tree: &Tree, out: &mut Findings) {
+        // ServiceAccounts that switch token automount off, found once.
+        let quiet: std::collections::BTreeSet<&str> = tree
+            .objects()
+            .filter(|(_, o)| {
+                o.get("kind").and_then(Node::as_scalar) == Some("ServiceAccount")
+                    && o.get("automountServiceAccountToken")
+                        .and_then(Node::as_bool)
+                        == Some(false)
+            })
+            .filter_map(|(_, o)| {
+                o.get("metadata")
+                    .and_then(|m| m.get("name"))
+                    .and_then(Node::as_scalar)
+            })
+            .collect();
         for (file, obj, pod, patch) in pods(tree) {
             if patch {
                 continue;
@@ -40,19 +55,15 @@ impl Rule for K8s014 {
                 .get("automountServiceAccountToken")
                 .and_then(Node::as_bool)
                 == Some(false)
-                || tree.objects().any(|(_, o)| {
-                    o.get("kind").and_then(Node::as_scalar) == Some("ServiceAccount")
-                        && o.get("metadata")
-                            .and_then(|m| m.get("name"))
-                            .and_then(Node::as_scalar)
-                            == Some(sa)
-                        && o.get("automountServiceAccountToken")
-                            .and_then(Node::as_bool)
-                            == Some(false)
-                });
+                || quiet.contains(sa);
             if sa == "default" || !automount_off {
                 let span = pod.get("containers").map_or(obj.span, |c| c.span);
-                out.add(&Self::META, file, span, format!("{} uses {} and mounts its token", object_id(obj), if sa == "default" { "the default ServiceAccount".to_string() } else { format!("ServiceAccount `{sa}`") }), Some("give it its own ServiceAccount and set automountServiceAccountToken: false"));
+                let who = if sa == "default" {
+                    "the default ServiceAccount".to_string()
+                } else {
+                    format!("ServiceAccount `{sa}`")
+                };
+                out.add(&Self::META, file, span, format!("{} uses {who} and mounts its token", object_id(obj)), Some("give it its own ServiceAccount and set automountServiceAccountToken: false"));
             }
         }
     }

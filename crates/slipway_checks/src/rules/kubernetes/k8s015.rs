@@ -70,13 +70,26 @@ impl Rule for K8s015 {
                 }
             })
             .collect();
-        let matches_some =
-            |sel: &[(String, String)]| templates.iter().any(|t| sel.iter().all(|p| t.contains(p)));
-        let exists = |kind: &str, n: &str| {
-            objects
-                .iter()
-                .any(|(_, o)| kind_of(o) == kind && name(o) == n)
+        // Indexes, so every lookup below is a map probe and the rule stays linear.
+        let mut by_label: std::collections::BTreeMap<&(String, String), Vec<usize>> =
+            std::collections::BTreeMap::new();
+        for (i, t) in templates.iter().enumerate() {
+            for pair in t {
+                by_label.entry(pair).or_default().push(i);
+            }
+        }
+        let matches_some = |sel: &[(String, String)]| {
+            sel.first()
+                .and_then(|first| by_label.get(first))
+                .is_some_and(|candidates| {
+                    candidates
+                        .iter()
+                        .any(|&i| sel.iter().all(|p| templates[i].contains(p)))
+                })
         };
+        let index: std::collections::BTreeSet<(&str, &str)> =
+            objects.iter().map(|(_, o)| (kind_of(o), name(o))).collect();
+        let exists = |kind: &str, n: &str| index.contains(&(kind, n));
         for (file, obj) in &objects {
             let id = object_id(obj);
             match kind_of(obj) {
