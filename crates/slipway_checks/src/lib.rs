@@ -31,13 +31,29 @@ pub struct CheckReport {
 #[must_use]
 pub fn check(paths: &[PathBuf], profile: &Profile) -> CheckReport {
     let tree = Tree::load(paths);
+    let findings = run(&tree, *profile);
+    CheckReport {
+        files_checked: tree.files.len(),
+        problems: tree.problems.clone(),
+        sources: tree.sources.clone(),
+        findings,
+    }
+}
+
+/// Checks one in-memory file with the default profile.
+#[must_use]
+pub fn check_text(name: &str, text: &str) -> Vec<Diagnostic> {
+    run(&Tree::from_text(name, text), Profile::Default)
+}
+
+fn run(tree: &Tree, profile: Profile) -> Vec<Diagnostic> {
     let mut out = Findings { items: Vec::new() };
     for rule in RULES {
         if profile.enabled(rule.meta()) {
-            rule.check(&tree, &mut out);
+            rule.check(tree, &mut out);
         }
     }
-    let mut findings = suppress::apply(&tree, out.items);
+    let mut findings = suppress::apply(tree, out.items);
     for f in &mut findings {
         if let Some(meta) = rules::find(&f.rule_id) {
             f.severity = profile.severity(meta.meta());
@@ -51,10 +67,5 @@ pub fn check(paths: &[PathBuf], profile: &Profile) -> CheckReport {
         ))
     });
     findings.dedup();
-    CheckReport {
-        files_checked: tree.files.len(),
-        problems: tree.problems.clone(),
-        sources: tree.sources.clone(),
-        findings,
-    }
+    findings
 }

@@ -164,10 +164,23 @@ impl Tree {
                 }
             }
         };
+        let base_exists = [
+            "docker-compose.yaml",
+            "docker-compose.yml",
+            "compose.yaml",
+            "compose.yml",
+        ]
+        .iter()
+        .any(|b| *b != name && path.with_file_name(b).is_file());
+        self.add_text(shown, &name, text, base_exists);
+    }
+
+    /// Classifies and parses one file's text (`name` is its file name).
+    fn add_text(&mut self, shown: &str, name: &str, text: String, is_override: bool) {
         let source = Arc::new(SourceFile::new(shown, text));
-        let kind = if is_dockerfile_name(&name) {
+        let kind = if is_dockerfile_name(name) {
             Kind::Dockerfile(dockerfile::parse(&source))
-        } else if Path::new(&name)
+        } else if Path::new(name)
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("sh"))
         {
@@ -181,22 +194,11 @@ impl Tree {
                     return;
                 }
             };
-            if is_compose_name(&name) {
-                let base_exists = [
-                    "docker-compose.yaml",
-                    "docker-compose.yml",
-                    "compose.yaml",
-                    "compose.yml",
-                ]
-                .iter()
-                .any(|b| *b != name && path.with_file_name(b).is_file());
+            if is_compose_name(name) {
                 let Some(root) = docs.into_iter().next() else {
                     return;
                 };
-                Kind::Compose {
-                    root,
-                    is_override: base_exists,
-                }
+                Kind::Compose { root, is_override }
             } else if docs
                 .iter()
                 .any(|d| d.get("apiVersion").is_some() && d.get("kind").is_some())
@@ -208,6 +210,14 @@ impl Tree {
         };
         self.sources.add(source.clone());
         self.files.push(File { source, kind });
+    }
+
+    /// A tree of one in-memory file (for tests, fuzzing and editors).
+    #[must_use]
+    pub fn from_text(name: &str, text: &str) -> Tree {
+        let mut tree = Tree::default();
+        tree.add_text(name, name, text.to_string(), false);
+        tree
     }
 
     fn read_kustomization(&mut self, path: &Path, shown: &str) {
