@@ -109,10 +109,16 @@ fn dockerfile_fuzz_corpus_replays() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus/dockerfile_parser");
     let mut n = 0;
     for e in std::fs::read_dir(dir).unwrap() {
-        let Ok(text) = String::from_utf8(std::fs::read(e.unwrap().path()).unwrap()) else { continue };
+        let Ok(text) = String::from_utf8(std::fs::read(e.unwrap().path()).unwrap()) else {
+            continue;
+        };
         for d in slipway_checks::check_text("Dockerfile", &text) {
             let s = d.span.unwrap();
-            assert!(s.end <= text.len() && text.is_char_boundary(s.start) && text.is_char_boundary(s.end));
+            assert!(
+                s.end <= text.len()
+                    && text.is_char_boundary(s.start)
+                    && text.is_char_boundary(s.end)
+            );
         }
         n += 1;
     }

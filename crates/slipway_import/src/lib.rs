@@ -6,5 +6,6 @@ pub mod compose;
 pub mod detect;
 pub mod level10;
 pub mod score;
+pub mod secrets;
 pub mod spec;
 pub mod yaml;

@@ -115,6 +115,21 @@ pub static RULES: &[&dyn Rule] = &[
     &shell::sh001::Sh001,
 ];
 
+/// Why an image reference is not pinned (`None` when it has a non-`latest` tag or a
+/// digest, or is built from a variable).
+#[must_use]
+pub(crate) fn unpinned(image: &str) -> Option<String> {
+    if image.contains("@sha256:") || image.contains('$') {
+        return None;
+    }
+    let last = image.rsplit('/').next().unwrap_or(image);
+    match last.split_once(':').map(|(_, t)| t) {
+        None => Some(format!("image `{image}` has no tag")),
+        Some("latest") => Some(format!("image `{image}` uses the `latest` tag")),
+        Some(_) => None,
+    }
+}
+
 /// Looks a rule up by id (`DKR001`) or name (`base-image-pinned`).
 #[must_use]
 pub fn find(key: &str) -> Option<&'static dyn Rule> {

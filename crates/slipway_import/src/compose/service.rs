@@ -108,18 +108,6 @@ const UNSUPPORTED: &[(&str, &str)] = &[
     ("isolation", "isolation is not carried over"),
 ];
 
-const SECRET_WORDS: &[&str] = &[
-    "PASSWORD",
-    "PASSWD",
-    "SECRET",
-    "TOKEN",
-    "API_KEY",
-    "APIKEY",
-    "PRIVATE_KEY",
-    "CREDENTIAL",
-    "ACCESS_KEY",
-];
-
 /// A value that must not be written to a file: a secret-looking name with a value,
 /// or a URL carrying a password.
 fn is_secret(key: &str, value: &str) -> bool {
@@ -133,7 +121,7 @@ fn is_secret(key: &str, value: &str) -> bool {
             auth.contains('@') && auth.split('@').next().is_some_and(|u| u.contains(':'))
         })
     });
-    (SECRET_WORDS.iter().any(|w| k.contains(w)) && !value.is_empty()) || url_password
+    (crate::secrets::is_secret_name(key) && !value.is_empty()) || url_password
 }
 
 /// `build:`: context, dockerfile, target, args.
@@ -362,10 +350,7 @@ fn read_environment(ctx: &mut Ctx<'_>, node: &Node, svc: &mut ComposeService) {
     }
     for (at, key, value) in pairs {
         let value = value.or_else(|| ctx.vars.get(&key).cloned());
-        let secret_name = SECRET_WORDS
-            .iter()
-            .any(|w| key.to_ascii_uppercase().contains(w))
-            && !key.to_ascii_uppercase().ends_with("_FILE");
+        let secret_name = crate::secrets::is_secret_name(&key);
         match value {
             Some(v) if is_secret(&key, &v) => {
                 let d = ctx

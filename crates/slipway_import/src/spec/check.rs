@@ -100,20 +100,10 @@ pub(crate) fn env_name(r: &mut Reader<'_>, node: &Node, name: &str) {
     }
 }
 
-const SECRET_WORDS: &[&str] = &[
-    "PASSWORD",
-    "PASSWD",
-    "SECRET",
-    "TOKEN",
-    "API_KEY",
-    "PRIVATE_KEY",
-    "CREDENTIAL",
-];
-
 /// Values under `env` land in generated files; secrets must not.
 pub(crate) fn no_plaintext_secret(r: &mut Reader<'_>, node: &Node, name: &str, value: &str) {
     let upper = name.to_ascii_uppercase();
-    let secretish = SECRET_WORDS.iter().any(|w| upper.contains(w));
+    let secretish = crate::secrets::is_secret_name(name);
     let reference = value.is_empty() || value.starts_with("${") || upper.ends_with("_FILE");
     if secretish && !reference {
         let d = r

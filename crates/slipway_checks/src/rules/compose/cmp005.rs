@@ -33,33 +33,17 @@ impl Rule for Cmp005 {
     fn check(&self, tree: &Tree, out: &mut Findings) {
         for (file, root, _) in tree.compose_files() {
             for (_, body) in services(root) {
-                let Some(node) = body.get("image") else {
+                let Some(node) = body.get("image").filter(|_| body.get("build").is_none()) else {
                     continue;
                 };
-                if body.get("build").is_some() {
-                    continue;
-                }
-                let image = node.as_scalar().unwrap_or("");
-                if image.contains("@sha256:") || image.contains('$') {
-                    continue;
-                }
-                let last = image.rsplit('/').next().unwrap_or(image);
-                match last.split_once(':').map(|(_, t)| t) {
-                    None => out.add(
+                if let Some(msg) = crate::rules::unpinned(node.as_scalar().unwrap_or("")) {
+                    out.add(
                         &Self::META,
                         file,
                         node.span,
-                        format!("image `{image}` has no tag"),
+                        msg,
                         Some("pin a version tag or a digest"),
-                    ),
-                    Some("latest") => out.add(
-                        &Self::META,
-                        file,
-                        node.span,
-                        format!("image `{image}` uses `latest`"),
-                        Some("pin a version tag or a digest"),
-                    ),
-                    Some(_) => {}
+                    );
                 }
             }
         }

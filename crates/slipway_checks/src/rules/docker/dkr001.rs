@@ -37,28 +37,19 @@ impl Rule for Dkr001 {
                 if let Some(n) = &stage.name {
                     earlier.push(n);
                 }
-                if is_stage
-                    || image == "scratch"
-                    || image.contains('$')
-                    || image.contains("@sha256:")
-                {
+                if is_stage || image == "scratch" {
                     continue;
                 }
-                let last = image.rsplit('/').next().unwrap_or(image);
-                let tag = last.split_once(':').map(|(_, t)| t);
-                let msg = match tag {
-                    None => format!("base image `{image}` has no tag"),
-                    Some("latest") => format!("base image `{image}` uses the `latest` tag"),
-                    Some(_) => continue,
-                };
-                let ins = &df.instructions[stage.from];
-                out.add(
-                    &Self::META,
-                    file,
-                    ins.span,
-                    msg,
-                    Some("pin an explicit version tag (or a digest)"),
-                );
+                if let Some(msg) = crate::rules::unpinned(image) {
+                    let span = df.instructions[stage.from].span;
+                    out.add(
+                        &Self::META,
+                        file,
+                        span,
+                        format!("base {msg}"),
+                        Some("pin an explicit version tag (or a digest)"),
+                    );
+                }
             }
         }
     }

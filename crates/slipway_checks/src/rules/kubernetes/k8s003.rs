@@ -32,26 +32,17 @@ impl Rule for K8s003 {
             for (c, _) in containers(pod) {
                 let Some(node) = c.get("image") else { continue };
                 let image = node.as_scalar().unwrap_or("");
-                if image.contains("@sha256:") || tree.kustomize_images.contains(image) {
+                if tree.kustomize_images.contains(image) {
                     continue;
                 }
-                let last = image.rsplit('/').next().unwrap_or(image);
-                match last.split_once(':').map(|(_, t)| t) {
-                    None => out.add(
+                if let Some(msg) = crate::rules::unpinned(image) {
+                    out.add(
                         &Self::META,
                         file,
                         node.span,
-                        format!("image `{image}` has no tag"),
+                        msg,
                         Some("pin a version tag or a digest"),
-                    ),
-                    Some("latest") => out.add(
-                        &Self::META,
-                        file,
-                        node.span,
-                        format!("image `{image}` uses `latest`"),
-                        Some("pin a version tag or a digest"),
-                    ),
-                    Some(_) => {}
+                    );
                 }
             }
         }

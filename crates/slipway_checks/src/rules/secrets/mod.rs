@@ -4,27 +4,7 @@
 pub mod sec001;
 pub mod sec003;
 
-const SECRET_WORDS: &[&str] = &[
-    "PASSWORD",
-    "PASSWD",
-    "SECRET",
-    "TOKEN",
-    "API_KEY",
-    "APIKEY",
-    "PRIVATE_KEY",
-    "CREDENTIAL",
-    "ACCESS_KEY",
-];
-
-/// A variable name that holds a secret (`DB_PASSWORD`, `apiKey`), not a reference to
-/// one (`DB_PASSWORD_FILE`).
-#[must_use]
-pub fn is_secret_name(name: &str) -> bool {
-    let upper = name.to_ascii_uppercase().replace('-', "_");
-    let squashed = upper.replace('_', "");
-    !upper.ends_with("_FILE")
-        && (SECRET_WORDS.iter().any(|w| upper.contains(w)) || squashed.contains("APIKEY"))
-}
+pub use slipway_import::secrets::is_secret_name;
 
 /// Whether a value is a reference rather than a literal (`${VAR}`, a secret file).
 #[must_use]
