@@ -60,7 +60,7 @@ fn compose_with_override_env_and_profiles() {
     );
     assert!(text.contains("LOG_LEVEL: debug"), "override file merged");
     assert!(
-        !text.contains("  adminer:") && text.contains("CMP015"),
+        !text.contains("  adminer:") && text.contains("SPEC110"),
         "profile `debug` is off by default"
     );
     insta::assert_snapshot!("import__compose-multi", text);

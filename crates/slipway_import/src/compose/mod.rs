@@ -68,7 +68,7 @@ impl Ctx<'_> {
                 Some(s)
             }
             Err(msg) => {
-                let d = Diagnostic::error("CMP011", format!("interpolation failed: {msg}"))
+                let d = Diagnostic::error("SPEC106", format!("interpolation failed: {msg}"))
                     .at(&self.file.name, node.span)
                     .help(
                         "set the variable in the environment or in `.env` next to the compose file",
@@ -142,7 +142,7 @@ pub fn import_compose(files: &[Arc<SourceFile>], opts: &ComposeOptions) -> Compo
         };
         let Some(map) = root.as_map() else {
             let d = ctx.err(
-                "CMP001",
+                "SPEC100",
                 root,
                 "a compose file must be a mapping with `services:`",
             );
@@ -177,7 +177,7 @@ pub fn import_compose(files: &[Arc<SourceFile>], opts: &ComposeOptions) -> Compo
                 "version" | "volumes" | "networks" | "secrets" | "configs" => {}
                 "include" => {
                     let d = ctx.warn(
-                        "CMP012",
+                        "SPEC107",
                         k,
                         "`include:` is not followed; pass the included files with `-f` instead",
                     );
@@ -186,7 +186,7 @@ pub fn import_compose(files: &[Arc<SourceFile>], opts: &ComposeOptions) -> Compo
                 other if other.starts_with("x-") => {}
                 other => {
                     let mut d = ctx.warn(
-                        "CMP002",
+                        "SPEC101",
                         k,
                         format!("unknown top-level key `{other}` is ignored"),
                     );
@@ -199,7 +199,7 @@ pub fn import_compose(files: &[Arc<SourceFile>], opts: &ComposeOptions) -> Compo
         }
         for (var, span) in std::mem::take(&mut ctx.missing) {
             ctx.diags.push(
-                Diagnostic::warning("CMP010", format!("variable `{var}` is not set; it is replaced by an empty string"))
+                Diagnostic::warning("SPEC105", format!("variable `{var}` is not set; it is replaced by an empty string"))
                     .at(&file.name, span)
                     .help("set it in the environment or in `.env`, or give a default with `${VAR:-default}`"),
             );
@@ -234,7 +234,7 @@ pub fn import_compose(files: &[Arc<SourceFile>], opts: &ComposeOptions) -> Compo
     );
     let ok = !diags.has_errors() && !app.services.is_empty();
     if app.services.is_empty() && !diags.has_errors() {
-        diags.push(Diagnostic::error("CMP001", "no service to convert: the compose files define none (or all are in disabled profiles)").in_file(files.first().map_or("compose.yaml", |f| f.name.as_str())));
+        diags.push(Diagnostic::error("SPEC100", "no service to convert: the compose files define none (or all are in disabled profiles)").in_file(files.first().map_or("compose.yaml", |f| f.name.as_str())));
     }
     ComposeOutcome {
         app: ok.then_some(app),

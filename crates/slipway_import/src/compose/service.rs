@@ -254,7 +254,7 @@ fn read_ports(ctx: &mut Ctx<'_>, node: &Node, svc: &mut ComposeService) {
         if let Some(p) = spec {
             svc.ports.push(p);
         } else {
-            let d = ctx.err("CMP003", item, "not a port mapping").expected(
+            let d = ctx.err("SPEC102", item, "not a port mapping").expected(
                 "`80`, `8080:80`, `127.0.0.1:8080:80/tcp` or `{ target: 80, published: 8080 }`",
             );
             ctx.diags.push(d);
@@ -302,7 +302,7 @@ fn read_volumes(ctx: &mut Ctx<'_>, node: &Node, declared: &[String], svc: &mut C
         };
         let Some(mount) = mount else {
             let d = ctx
-                .err("CMP003", item, "not a volume mount")
+                .err("SPEC102", item, "not a volume mount")
                 .expected("`name:/path`, `./dir:/path[:ro]` or `{ type, source, target }`");
             ctx.diags.push(d);
             continue;
@@ -316,7 +316,7 @@ fn read_volumes(ctx: &mut Ctx<'_>, node: &Node, declared: &[String], svc: &mut C
         }
         if mount.kind == VolumeKind::Bind {
             let d = ctx
-                .warn("CMP008", item, format!("bind mount `{}` -> `{}` depends on this host's files; Kubernetes gets an empty folder there", mount.source, mount.target))
+                .warn("SPEC104", item, format!("bind mount `{}` -> `{}` depends on this host's files; Kubernetes gets an empty folder there", mount.source, mount.target))
                 .help("bake the files into the image, mount them from a ConfigMap, or turn the folder into a named volume");
             ctx.diags.push(d);
         }
@@ -342,7 +342,7 @@ fn read_environment(ctx: &mut Ctx<'_>, node: &Node, svc: &mut ComposeService) {
         }
     } else {
         let d = ctx.err(
-            "CMP003",
+            "SPEC102",
             node,
             "`environment` must be a mapping or a list of `KEY=value`",
         );
@@ -366,7 +366,7 @@ fn read_environment(ctx: &mut Ctx<'_>, node: &Node, svc: &mut ComposeService) {
             }
             None if secret_name => svc.secret_env.push(key),
             None => {
-                let d = ctx.warn("CMP010", at, format!("`{key}` takes its value from the host environment, which is not set here; it is left out"));
+                let d = ctx.warn("SPEC105", at, format!("`{key}` takes its value from the host environment, which is not set here; it is left out"));
                 ctx.diags.push(d);
             }
         }
@@ -454,7 +454,7 @@ pub(crate) fn read(
     let Some(map) = body.as_map() else {
         if !body.is_null() {
             let d = ctx.err(
-                "CMP003",
+                "SPEC102",
                 body,
                 format!("service `{name}` must be a mapping"),
             );
@@ -502,7 +502,7 @@ pub(crate) fn read(
                         }
                         Err(_) if !required => {}
                         Err(e) => {
-                            let d = ctx.warn("CMP010", path, format!("env_file `{rel}` cannot be read ({e}); its variables are left out"));
+                            let d = ctx.warn("SPEC105", path, format!("env_file `{rel}` cannot be read ({e}); its variables are left out"));
                             ctx.diags.push(d);
                         }
                     }
@@ -570,7 +570,7 @@ pub(crate) fn read(
                 if numeric && !u.starts_with('0') {
                     svc.user = Some(u);
                 } else {
-                    let d = ctx.warn("CMP013", v, format!("user `{u}` is not a numeric non-root uid; Kubernetes cannot verify it, so it is not carried over")).help("use a numeric uid such as `1000:1000`");
+                    let d = ctx.warn("SPEC108", v, format!("user `{u}` is not a numeric non-root uid; Kubernetes cannot verify it, so it is not carried over")).help("use a numeric uid such as `1000:1000`");
                     ctx.diags.push(d);
                 }
             }
@@ -586,7 +586,7 @@ pub(crate) fn read(
                 let p = ctx.text(v).unwrap_or_default();
                 if p.starts_with("wasi") {
                     let d = ctx
-                        .err("CMP014", v, format!("service `{name}` targets `{p}`: WebAssembly workloads need a wasm runtime class that cannot be generated here"))
+                        .err("SPEC109", v, format!("service `{name}` targets `{p}`: WebAssembly workloads need a wasm runtime class that cannot be generated here"))
                         .help("convert the other services, and run this one with a wasm-capable runtime (RuntimeClass) by hand");
                     ctx.diags.push(d);
                     svc.platform_error = true;
@@ -597,8 +597,11 @@ pub(crate) fn read(
                 if let Some((_, why)) = UNSUPPORTED.iter().find(|(k, _)| *k == other) {
                     let is_off = v.as_bool() == Some(false);
                     if !is_off {
-                        let d =
-                            ctx.warn("CMP006", k, format!("`{other}` in service `{name}`: {why}"));
+                        let d = ctx.warn(
+                            "SPEC103",
+                            k,
+                            format!("`{other}` in service `{name}`: {why}"),
+                        );
                         ctx.diags.push(d);
                     }
                 } else if !CONVERTED.contains(&other) {
@@ -608,7 +611,7 @@ pub(crate) fn read(
                         .chain(UNSUPPORTED.iter().map(|(k, _)| k))
                         .copied();
                     let mut d = ctx.warn(
-                        "CMP002",
+                        "SPEC101",
                         k,
                         format!("unknown key `{other}` in service `{name}` is ignored"),
                     );
@@ -651,7 +654,7 @@ pub(crate) fn into_model(
         if !svc.profiles.is_empty() && !svc.profiles.iter().any(|p| profiles.contains(p)) {
             diags.push(
                 Diagnostic::new(
-                    "CMP015",
+                    "SPEC110",
                     slipway_diagnostics::Severity::Info,
                     format!(
                         "service `{original}` is only in profile(s) {}; it is left out",
@@ -667,7 +670,7 @@ pub(crate) fn into_model(
             label.push_str("-x");
         }
         if label != *original {
-            diags.push(Diagnostic::warning("CMP016", format!("service `{original}` is renamed `{label}`: Kubernetes names must be DNS labels")).in_file(&file_of(&svc.trace)));
+            diags.push(Diagnostic::warning("SPEC111", format!("service `{original}` is renamed `{label}`: Kubernetes names must be DNS labels")).in_file(&file_of(&svc.trace)));
         }
         names.insert(original.clone(), label);
     }
@@ -692,7 +695,7 @@ pub(crate) fn into_model(
             (None, None) => {
                 diags.push(
                     Diagnostic::error(
-                        "CMP003",
+                        "SPEC102",
                         format!("service `{original}` has neither `image` nor `build`"),
                     )
                     .in_file(&c.trace.file)
@@ -716,7 +719,7 @@ pub(crate) fn into_model(
         for d in &c.depends_on {
             match names.get(d) {
                 Some(n) => depends_on.push(n.clone()),
-                None => diags.push(Diagnostic::warning("CMP004", format!("service `{original}` depends on `{d}`, which is not converted; the dependency is dropped")).in_file(&c.trace.file)),
+                None => diags.push(Diagnostic::warning("SPEC112", format!("service `{original}` depends on `{d}`, which is not converted; the dependency is dropped")).in_file(&c.trace.file)),
             }
         }
         let mut c = c;

@@ -163,10 +163,10 @@ fn unsupported_keys_are_reported_and_the_rest_converts() {
     let m = messages(&out);
     assert!(out.app.is_some(), "{m}");
     for want in [
-        "CMP006 `privileged`",
-        "CMP006 `network_mode`",
-        "CMP006 `cap_add`",
-        "CMP006 `sysctls`",
+        "SPEC103 `privileged`",
+        "SPEC103 `network_mode`",
+        "SPEC103 `cap_add`",
+        "SPEC103 `sysctls`",
         "CMP007 mounting the Docker socket",
     ] {
         assert!(m.contains(want), "{want} missing in:\n{m}");
@@ -193,7 +193,7 @@ fn wasm_platform_is_an_error_with_its_location() {
     let d = out
         .diagnostics
         .iter()
-        .find(|d| d.rule_id == "CMP014")
+        .find(|d| d.rule_id == "SPEC109")
         .unwrap();
     assert_eq!(
         d.span.map(|s| s.start),
@@ -227,10 +227,10 @@ fn interpolation_errors_and_missing_variables() {
     let out = import(&[("compose.yaml", "services:\n  a:\n    image: \"x:${TAG:?TAG must be set}\"\n  b:\n    image: \"y:${MISSING}1\"\n")], &[]);
     let m = messages(&out);
     assert!(
-        m.contains("CMP011 interpolation failed: variable `TAG` is required: TAG must be set"),
+        m.contains("SPEC106 interpolation failed: variable `TAG` is required: TAG must be set"),
         "{m}"
     );
-    assert!(m.contains("CMP010 variable `MISSING` is not set"), "{m}");
+    assert!(m.contains("SPEC105 variable `MISSING` is not set"), "{m}");
     let ok = import(
         &[("compose.yaml", "services:\n  a:\n    image: \"x:${TAG}\"\n")],
         &[("TAG", "1.2")],
@@ -253,9 +253,9 @@ fn bad_input_is_located() {
         &[],
     );
     let m = messages(&out);
-    assert!(m.contains("CMP003 not a port mapping"), "{m}");
+    assert!(m.contains("SPEC102 not a port mapping"), "{m}");
     assert!(
-        m.contains("CMP003 service `b` has neither `image` nor `build`"),
+        m.contains("SPEC102 service `b` has neither `image` nor `build`"),
         "{m}"
     );
     assert!(import(&[("compose.yaml", "services: [\n")], &[])
