@@ -86,6 +86,7 @@ pub static RULES: &[&dyn Rule] = &[
     &docker::dkr008::Dkr008,
     &docker::dkr009::Dkr009,
     &docker::dkr010::Dkr010,
+    &compose::cmp001::Cmp001,
     &compose::cmp002::Cmp002,
     &compose::cmp003::Cmp003,
     &compose::cmp004::Cmp004,

@@ -1,6 +1,7 @@
 //! Compose rules. Override files (layered over a base file in the same folder) are
 //! partial by design: rules about what every service must have apply to base files.
 
+pub mod cmp001;
 pub mod cmp002;
 pub mod cmp003;
 pub mod cmp004;
