@@ -53,6 +53,38 @@ fn run(tree: &Tree, profile: Profile) -> Vec<Diagnostic> {
             rule.check(tree, &mut out);
         }
     }
+    // SEC002 is the catch-all: where a structured rule already reports a secret at
+    // the same place, keep only that one.
+    let structured: Vec<(Option<String>, usize)> = out
+        .items
+        .iter()
+        .filter(|d| {
+            matches!(
+                d.rule_id.as_str(),
+                "CMP009" | "K8S016" | "DKR008" | "SEC001" | "SEC003"
+            )
+        })
+        .filter_map(|d| {
+            Some((
+                d.file.clone(),
+                tree.sources
+                    .get(d.file.as_deref()?)?
+                    .line_col(d.span?.start)
+                    .0,
+            ))
+        })
+        .collect();
+    out.items.retain(|d| {
+        d.rule_id != "SEC002"
+            || !d
+                .file
+                .as_deref()
+                .and_then(|f| tree.sources.get(f))
+                .zip(d.span)
+                .is_some_and(|(src, sp)| {
+                    structured.contains(&(d.file.clone(), src.line_col(sp.start).0))
+                })
+    });
     let mut findings = suppress::apply(tree, out.items);
     for f in &mut findings {
         if let Some(meta) = rules::find(&f.rule_id) {

@@ -112,6 +112,7 @@ pub static RULES: &[&dyn Rule] = &[
     &kubernetes::k8s016::K8s016,
     &policy::pol001::Pol001,
     &secrets::sec001::Sec001,
+    &secrets::sec002::Sec002,
     &secrets::sec003::Sec003,
     &shell::sh001::Sh001,
 ];

@@ -44,16 +44,30 @@ impl Rule for Cmp001 {
 
     fn check(&self, tree: &Tree, out: &mut Findings) {
         for (file, _, is_override) in tree.compose_files() {
-            let opts = ComposeOptions { default_name: "check".into(), ..Default::default() };
+            let opts = ComposeOptions {
+                default_name: "check".into(),
+                ..Default::default()
+            };
             let imported = import_compose(std::slice::from_ref(file), &opts);
             for d in imported.diagnostics.iter() {
                 let partial = is_override && d.message.contains("neither `image` nor `build`");
-                let unset_ok = d.message.contains("interpolation failed") && d.message.contains("is required");
-                if !SHAPE.contains(&d.rule_id.as_str()) || partial || unset_ok || d.severity == Severity::Info {
+                let unset_ok =
+                    d.message.contains("interpolation failed") && d.message.contains("is required");
+                if !SHAPE.contains(&d.rule_id.as_str())
+                    || partial
+                    || unset_ok
+                    || d.severity == Severity::Info
+                {
                     continue;
                 }
                 let Some(span) = d.span else { continue };
-                out.add(&Self::META, file, span, d.message.clone(), d.help.as_deref().or(d.expected.as_deref()));
+                out.add(
+                    &Self::META,
+                    file,
+                    span,
+                    d.message.clone(),
+                    d.help.as_deref().or(d.expected.as_deref()),
+                );
             }
         }
     }

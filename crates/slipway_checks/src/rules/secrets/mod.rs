@@ -2,6 +2,7 @@
 //! formats, credentials in URLs. Reported values are always redacted.
 
 pub mod sec001;
+pub mod sec002;
 pub mod sec003;
 
 pub use slipway_import::secrets::is_secret_name;
