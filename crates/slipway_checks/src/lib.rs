@@ -4,6 +4,7 @@
 //! JSON, SARIF and GitHub annotations live in `report`. No I/O beyond reading the
 //! files under check; no network.
 
+mod deep;
 pub mod parse;
 pub mod profile;
 pub mod report;
@@ -25,28 +26,47 @@ pub struct CheckReport {
     pub problems: Vec<Diagnostic>,
     pub sources: SourceMap,
     pub files_checked: usize,
+    /// What `--deep` could not run.
+    pub notes: Vec<String>,
 }
 
 /// Checks every file under `paths` with `profile`.
 #[must_use]
 pub fn check(paths: &[PathBuf], profile: &Profile) -> CheckReport {
+    check_with(paths, profile, false)
+}
+
+/// Checks, and with `deep` also runs the real tools that are installed.
+#[must_use]
+pub fn check_with(paths: &[PathBuf], profile: &Profile, deep: bool) -> CheckReport {
     let tree = Tree::load(paths);
-    let findings = run(&tree, *profile);
+    let mut items = collect(&tree, *profile);
+    let mut notes = Vec::new();
+    if deep {
+        let (more, n) = deep::run(&tree, paths);
+        items.extend(more);
+        notes = n;
+    }
+    let findings = finish(&tree, *profile, items);
     CheckReport {
         files_checked: tree.files.len(),
         problems: tree.problems.clone(),
         sources: tree.sources.clone(),
         findings,
+        notes,
     }
 }
 
 /// Checks one in-memory file with the default profile.
 #[must_use]
 pub fn check_text(name: &str, text: &str) -> Vec<Diagnostic> {
-    run(&Tree::from_text(name, text), Profile::Default)
+    let tree = Tree::from_text(name, text);
+    let items = collect(&tree, Profile::Default);
+    finish(&tree, Profile::Default, items)
 }
 
-fn run(tree: &Tree, profile: Profile) -> Vec<Diagnostic> {
+/// Every rule's findings, before suppressions.
+fn collect(tree: &Tree, profile: Profile) -> Vec<Diagnostic> {
     let mut out = Findings { items: Vec::new() };
     for rule in RULES {
         if profile.enabled(rule.meta()) {
@@ -85,7 +105,12 @@ fn run(tree: &Tree, profile: Profile) -> Vec<Diagnostic> {
                     structured.contains(&(d.file.clone(), src.line_col(sp.start).0))
                 })
     });
-    let mut findings = suppress::apply(tree, out.items);
+    out.items
+}
+
+/// Suppressions applied, severities from the profile, stable order.
+fn finish(tree: &Tree, profile: Profile, items: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    let mut findings = suppress::apply(tree, items);
     for f in &mut findings {
         if let Some(meta) = rules::find(&f.rule_id) {
             f.severity = profile.severity(meta.meta());

@@ -164,11 +164,15 @@ pub fn check(
     profile: &str,
     format: &str,
     fail_on: &str,
+    deep: bool,
     color: bool,
 ) -> Result<u8> {
     let profile =
         slipway_checks::Profile::parse(profile).unwrap_or(slipway_checks::Profile::Default);
-    let report = slipway_checks::check(paths, &profile);
+    let report = slipway_checks::check_with(paths, &profile, deep);
+    for note in &report.notes {
+        eprintln!("note: {note}");
+    }
     let threshold = match fail_on {
         "info" => slipway_diagnostics::Severity::Info,
         "error" => slipway_diagnostics::Severity::Error,

@@ -114,6 +114,10 @@ enum Command {
         /// The lowest severity that fails the run.
         #[arg(long, default_value = "warning", value_parser = clap::builder::PossibleValuesParser::new(["info", "warning", "error"]))]
         fail_on: String,
+        /// Also run hadolint, shellcheck, compose config and kubectl kustomize where
+        /// installed, and fold their findings in (rule ids `tool:CODE`).
+        #[arg(long)]
+        deep: bool,
     },
     /// Print a rule's documentation.
     Explain { rule: String },
@@ -180,6 +184,7 @@ fn main() -> ExitCode {
             profile,
             format,
             fail_on,
+            deep,
         } => {
             let fmt = match format {
                 CheckFormat::Human => "human",
@@ -187,7 +192,7 @@ fn main() -> ExitCode {
                 CheckFormat::Sarif => "sarif",
                 CheckFormat::Github => "github",
             };
-            commands::check(&paths, &profile, fmt, &fail_on, color)
+            commands::check(&paths, &profile, fmt, &fail_on, deep, color)
         }
         Command::Explain { rule } => Ok(commands::explain(&rule)),
         Command::Rules { format } => commands::rules(format == Format::Json),

@@ -278,3 +278,59 @@ fn sarif_output_validates_against_the_official_schema() {
     );
     assert!(ok, "SARIF does not validate:\n{text}");
 }
+
+/// `check --deep` folds in hadolint, shellcheck, compose config and kustomize:
+/// their findings appear with the tool's name, and generated output stays clean.
+#[test]
+#[ignore = "needs hadolint, shellcheck, docker-compose and kubectl"]
+fn deep_check_folds_in_the_real_tools() {
+    let planted = root().join("fixtures/check-planted");
+    let out = Command::new(env!("CARGO_BIN_EXE_slipway"))
+        .args(["check", "--deep", "--format", "json"])
+        .arg(&planted)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ids: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["rule_id"].as_str())
+        .collect();
+    assert!(
+        ids.contains(&"hadolint:DL3007") && ids.contains(&"DKR001"),
+        "{ids:?}"
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).is_empty(),
+        "every tool ran: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let work = tempfile::tempdir().unwrap();
+    copy_tree(&root().join("examples/shop"), work.path());
+    let gen = Command::new(env!("CARGO_BIN_EXE_slipway"))
+        .arg("generate")
+        .current_dir(work.path())
+        .output()
+        .unwrap();
+    assert!(gen.status.success());
+    let out = Command::new(env!("CARGO_BIN_EXE_slipway"))
+        .args([
+            "check",
+            "--deep",
+            "--profile",
+            "production-guardrails",
+            "--format",
+            "json",
+        ])
+        .arg(work.path().join("infrastructure"))
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["findings"],
+        serde_json::json!([]),
+        "deep findings on generated output"
+    );
+    assert_eq!(out.status.code(), Some(0));
+}

@@ -1,0 +1,242 @@
+//! `check --deep`: also runs the real tools that are installed (hadolint,
+//! shellcheck, `docker compose config` / `docker-compose config`, `kubectl
+//! kustomize`) and folds their findings in, with rule ids marked by the tool
+//! (`hadolint:DL3008`). A tool that is not installed is skipped and said so.
+
+use crate::tree::{Kind, Tree};
+use slipway_diagnostics::{Diagnostic, Severity, SourceFile, Span};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A finding of an external tool at a 1-based line and column.
+fn at(
+    tool: &str,
+    code: &str,
+    severity: Severity,
+    file: &SourceFile,
+    line: usize,
+    col: usize,
+    message: &str,
+) -> Diagnostic {
+    let start = file.lines.offset(&file.text, line.max(1), col.max(1));
+    let end = file.text[start..]
+        .find('\n')
+        .map_or(file.text.len(), |e| start + e);
+    Diagnostic::new(
+        &format!("{tool}:{code}"),
+        severity,
+        format!("[{tool}] {message}"),
+    )
+    .at(&file.name, Span::new(start, end.max(start)))
+}
+
+/// A 1-based position from a tool's JSON (1 when missing or absurd).
+fn num(v: &serde_json::Value) -> usize {
+    v.as_u64()
+        .and_then(|n| usize::try_from(n).ok())
+        .unwrap_or(1)
+}
+
+fn installed(tool: &str) -> bool {
+    let probe: &[&str] = if tool == "kubectl" {
+        &["version", "--client"]
+    } else {
+        &["--version"]
+    };
+    Command::new(tool)
+        .args(probe)
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+fn severity(level: &str) -> Severity {
+    match level {
+        "error" => Severity::Error,
+        "warning" => Severity::Warning,
+        _ => Severity::Info,
+    }
+}
+
+/// Runs the tools over the tree; `roots` are the paths given on the command line,
+/// used to find each file on disk again.
+pub fn run(tree: &Tree, roots: &[PathBuf]) -> (Vec<Diagnostic>, Vec<String>) {
+    let mut out = Vec::new();
+    let mut notes = Vec::new();
+    let on_disk = |name: &str| -> Option<PathBuf> {
+        roots
+            .iter()
+            .map(|r| if r.is_dir() { r.join(name) } else { r.clone() })
+            .find(|p| p.is_file() && p.ends_with(name))
+    };
+    let (hadolint, shellcheck) = (installed("hadolint"), installed("shellcheck"));
+    for f in &tree.files {
+        let Some(path) = on_disk(&f.source.name) else {
+            continue;
+        };
+        match &f.kind {
+            Kind::Dockerfile(_) if hadolint => {
+                let Ok(o) = Command::new("hadolint")
+                    .args(["-f", "json", "--no-fail"])
+                    .arg(&path)
+                    .output()
+                else {
+                    continue;
+                };
+                let items: Vec<serde_json::Value> =
+                    serde_json::from_slice(&o.stdout).unwrap_or_default();
+                for i in items {
+                    let line = num(&i["line"]);
+                    let col = num(&i["column"]);
+                    out.push(at(
+                        "hadolint",
+                        i["code"].as_str().unwrap_or("?"),
+                        severity(i["level"].as_str().unwrap_or("")),
+                        &f.source,
+                        line,
+                        col,
+                        i["message"].as_str().unwrap_or(""),
+                    ));
+                }
+            }
+            Kind::Shell if shellcheck => {
+                let Ok(o) = Command::new("shellcheck")
+                    .args(["-f", "json"])
+                    .arg(&path)
+                    .output()
+                else {
+                    continue;
+                };
+                let items: Vec<serde_json::Value> =
+                    serde_json::from_slice(&o.stdout).unwrap_or_default();
+                for i in items {
+                    let line = num(&i["line"]);
+                    let col = num(&i["column"]);
+                    let code = format!("SC{}", i["code"].as_u64().unwrap_or(0));
+                    let level = match i["level"].as_str().unwrap_or("") {
+                        "error" => "error",
+                        "warning" => "warning",
+                        _ => "info",
+                    };
+                    out.push(at(
+                        "shellcheck",
+                        &code,
+                        severity(level),
+                        &f.source,
+                        line,
+                        col,
+                        i["message"].as_str().unwrap_or(""),
+                    ));
+                }
+            }
+            Kind::Compose {
+                is_override: false, ..
+            } => {
+                if let Some(d) = compose_config(&f.source, &path) {
+                    out.push(d);
+                }
+            }
+            _ => {}
+        }
+    }
+    if !hadolint {
+        notes.push(
+            "hadolint is not installed; Dockerfiles were checked by slipway only".to_string(),
+        );
+    }
+    if !shellcheck {
+        notes.push("shellcheck is not installed; scripts were checked by slipway only".to_string());
+    }
+    if installed("kubectl") {
+        for k in kustomizations(roots) {
+            if let Ok(o) = Command::new("kubectl").arg("kustomize").arg(&k).output() {
+                if !o.status.success() {
+                    let msg = String::from_utf8_lossy(&o.stderr)
+                        .lines()
+                        .next()
+                        .unwrap_or("kustomize failed")
+                        .to_string();
+                    out.push(Diagnostic::error(
+                        "kubectl:kustomize",
+                        format!("[kubectl] {} does not build: {msg}", k.display()),
+                    ));
+                }
+            }
+        }
+    } else {
+        notes.push("kubectl is not installed; kustomizations were not built".to_string());
+    }
+    (out, notes)
+}
+
+/// `docker compose config -q` (v2) or `docker-compose config -q` (v1) on one file.
+fn compose_config(file: &SourceFile, path: &Path) -> Option<Diagnostic> {
+    let dir = path.parent()?;
+    let v2 = Command::new("docker")
+        .args(["compose", "version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let mut cmd = if v2 {
+        let mut c = Command::new("docker");
+        c.arg("compose");
+        c
+    } else if installed("docker-compose") {
+        Command::new("docker-compose")
+    } else {
+        return None;
+    };
+    let o = cmd
+        .current_dir(dir)
+        .arg("-f")
+        .arg(path.file_name()?)
+        .args(["config", "-q"])
+        .output()
+        .ok()?;
+    if o.status.success() {
+        return None;
+    }
+    let msg = String::from_utf8_lossy(&o.stderr)
+        .lines()
+        .filter(|l| !l.contains("is not set"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    if msg.trim().is_empty() {
+        return None;
+    }
+    Some(
+        Diagnostic::error("compose:config", format!("[compose] {}", msg.trim()))
+            .at(&file.name, Span::new(0, file.text.find('\n').unwrap_or(0))),
+    )
+}
+
+/// Folders under `roots` that hold a kustomization.
+fn walk_kustomizations(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut entries: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir()
+            && !p
+                .file_name()
+                .is_some_and(|n| n == ".git" || n == "node_modules")
+        {
+            walk_kustomizations(&p, out);
+        } else if p
+            .file_name()
+            .is_some_and(|n| n == "kustomization.yaml" || n == "kustomization.yml")
+        {
+            out.push(dir.to_path_buf());
+        }
+    }
+}
+
+fn kustomizations(roots: &[PathBuf]) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for r in roots {
+        if r.is_dir() {
+            walk_kustomizations(r, &mut out);
+        }
+    }
+    out
+}
