@@ -12,7 +12,7 @@ pub mod rules;
 mod suppress;
 pub mod tree;
 
-pub use profile::Profile;
+pub use profile::{Base, Profile};
 pub use tree::Tree;
 
 use rules::{Findings, RULES};
@@ -39,15 +39,16 @@ pub fn check(paths: &[PathBuf], profile: &Profile) -> CheckReport {
 /// Checks, and with `deep` also runs the real tools that are installed.
 #[must_use]
 pub fn check_with(paths: &[PathBuf], profile: &Profile, deep: bool) -> CheckReport {
-    let tree = Tree::load(paths);
-    let mut items = collect(&tree, *profile);
+    let mut tree = Tree::load_filtered(paths, &|f| profile.excludes(f));
+    tree.policy = profile.policy.clone();
+    let mut items = collect(&tree, profile);
     let mut notes = Vec::new();
     if deep {
         let (more, n) = deep::run(&tree, paths);
         items.extend(more);
         notes = n;
     }
-    let findings = finish(&tree, *profile, items);
+    let findings = finish(&tree, profile, items);
     CheckReport {
         files_checked: tree.files.len(),
         problems: tree.problems.clone(),
@@ -61,12 +62,13 @@ pub fn check_with(paths: &[PathBuf], profile: &Profile, deep: bool) -> CheckRepo
 #[must_use]
 pub fn check_text(name: &str, text: &str) -> Vec<Diagnostic> {
     let tree = Tree::from_text(name, text);
-    let items = collect(&tree, Profile::Default);
-    finish(&tree, Profile::Default, items)
+    let profile = Profile::default_profile();
+    let items = collect(&tree, &profile);
+    finish(&tree, &profile, items)
 }
 
 /// Every rule's findings, before suppressions.
-fn collect(tree: &Tree, profile: Profile) -> Vec<Diagnostic> {
+fn collect(tree: &Tree, profile: &Profile) -> Vec<Diagnostic> {
     let mut out = Findings { items: Vec::new() };
     for rule in RULES {
         if profile.enabled(rule.meta()) {
@@ -109,8 +111,33 @@ fn collect(tree: &Tree, profile: Profile) -> Vec<Diagnostic> {
 }
 
 /// Suppressions applied, severities from the profile, stable order.
-fn finish(tree: &Tree, profile: Profile, items: Vec<Diagnostic>) -> Vec<Diagnostic> {
+fn finish(tree: &Tree, profile: &Profile, items: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    let mut used = vec![false; profile.ignores.len()];
+    let items: Vec<Diagnostic> = items
+        .into_iter()
+        .filter(|d| {
+            let Some(ig) = profile.ignored(&d.rule_id, d.file.as_deref().unwrap_or("")) else {
+                return true;
+            };
+            if let Some(i) = profile.ignores.iter().position(|x| std::ptr::eq(x, ig)) {
+                used[i] = true;
+            }
+            false
+        })
+        .collect();
     let mut findings = suppress::apply(tree, items);
+    for (ig, _) in profile.ignores.iter().zip(&used).filter(|(_, u)| !**u) {
+        findings.push(
+            Diagnostic::warning(
+                "POL001",
+                format!(
+                    "the profile's suppression of {} ({}) matches no finding",
+                    ig.rule, ig.reason
+                ),
+            )
+            .help("remove it from the profile, or fix its `paths`"),
+        );
+    }
     for f in &mut findings {
         if let Some(meta) = rules::find(&f.rule_id) {
             f.severity = profile.severity(meta.meta());

@@ -32,6 +32,8 @@ pub struct Tree {
     pub patches: std::collections::BTreeSet<String>,
     /// Image names a kustomization pins with `newTag` or `digest`.
     pub kustomize_images: std::collections::BTreeSet<String>,
+    /// The profile's cost and label settings, for the policy rules.
+    pub policy: crate::profile::Policy,
     pub sources: SourceMap,
     /// Files that could not be read or parsed (reported, exit code 2).
     pub problems: Vec<Diagnostic>,
@@ -92,6 +94,12 @@ impl Tree {
     /// to the path given (`file` in findings).
     #[must_use]
     pub fn load(paths: &[PathBuf]) -> Tree {
+        Self::load_filtered(paths, &|_| false)
+    }
+
+    /// As `load`, leaving out files whose shown path `exclude` matches.
+    #[must_use]
+    pub fn load_filtered(paths: &[PathBuf], exclude: &dyn Fn(&str) -> bool) -> Tree {
         let mut tree = Tree::default();
         for root in paths {
             let mut found = Vec::new();
@@ -117,7 +125,9 @@ impl Tree {
                     .unwrap_or(&path)
                     .to_string_lossy()
                     .replace('\\', "/");
-                tree.add(&path, &shown);
+                if !exclude(&shown) {
+                    tree.add(&path, &shown);
+                }
             }
         }
         tree

@@ -17,7 +17,7 @@ fn every_planted_problem_is_found() {
     let docs = yaml::parse(&list, Budget::default()).unwrap();
     let planted = docs[0].as_seq().unwrap();
     assert!(planted.len() >= 30);
-    let report = check(&[dir], &Profile::Default);
+    let report = check(&[dir], &Profile::default_profile());
     let found: Vec<(String, usize, String)> = report
         .findings
         .iter()

@@ -15,7 +15,14 @@ fn every_rule_fires_on_its_fixture_and_not_on_the_clean_one() {
         let id = rule.meta().id;
         let dir = fixtures().join(id);
         assert!(dir.is_dir(), "no fixture for {id}");
-        let fires = check(&[dir.join("fires")], &Profile::Default);
+        // A rule that needs settings (a budget, required labels) has a profile beside it.
+        let profile = match std::fs::read_to_string(dir.join("profile.yaml")) {
+            Ok(text) => {
+                Profile::load(&slipway_diagnostics::SourceFile::new("profile.yaml", text)).unwrap()
+            }
+            Err(_) => Profile::default_profile(),
+        };
+        let fires = check(&[dir.join("fires")], &profile);
         assert!(fires.problems.is_empty(), "{id}: {:?}", fires.problems);
         assert!(
             fires.findings.iter().any(|f| f.rule_id == id),
@@ -27,7 +34,7 @@ fn every_rule_fires_on_its_fixture_and_not_on_the_clean_one() {
             format!("rule__{id}"),
             serde_json::to_string_pretty(&json).unwrap()
         );
-        let clean = check(&[dir.join("clean")], &Profile::Default);
+        let clean = check(&[dir.join("clean")], &profile);
         let found: Vec<String> = clean
             .findings
             .iter()
@@ -43,8 +50,8 @@ fn every_rule_fires_on_its_fixture_and_not_on_the_clean_one() {
 #[test]
 fn production_guardrails_raises_production_rules_to_errors() {
     let dir = fixtures().join("CMP005/fires");
-    let default = check(std::slice::from_ref(&dir), &Profile::Default);
-    let strict = check(&[dir], &Profile::ProductionGuardrails);
+    let default = check(std::slice::from_ref(&dir), &Profile::default_profile());
+    let strict = check(&[dir], &Profile::production());
     let sev = |r: &slipway_checks::CheckReport| {
         r.findings
             .iter()
@@ -58,7 +65,7 @@ fn production_guardrails_raises_production_rules_to_errors() {
 #[test]
 fn sarif_has_one_rule_per_id_and_stable_fingerprints() {
     let dir = fixtures().join("DKR001/fires");
-    let r = check(&[dir], &Profile::Default);
+    let r = check(&[dir], &Profile::default_profile());
     let sarif = report::to_sarif(&r.findings, &r.sources);
     assert_eq!(sarif["version"], "2.1.0");
     let rules = sarif["runs"][0]["tool"]["driver"]["rules"]
@@ -72,7 +79,11 @@ fn sarif_has_one_rule_per_id_and_stable_fingerprints() {
         1
     );
     let again = report::to_sarif(
-        &check(&[fixtures().join("DKR001/fires")], &Profile::Default).findings,
+        &check(
+            &[fixtures().join("DKR001/fires")],
+            &Profile::default_profile(),
+        )
+        .findings,
         &r.sources,
     );
     assert_eq!(
@@ -91,10 +102,14 @@ fn suppressions_cover_containers_and_whole_patches() {
         "        # slipway:ignore K8S007 the app writes to its root\n        - name: api\n",
     );
     std::fs::write(dir.path().join("deployment.yaml"), suppressed).unwrap();
-    let r = check(&[dir.path().to_path_buf()], &Profile::Default);
+    let r = check(&[dir.path().to_path_buf()], &Profile::default_profile());
     assert!(r.findings.is_empty(), "{:?}", r.findings);
     let gh = report::to_github(
-        &check(&[fixtures().join("K8S007/fires")], &Profile::Default).findings,
+        &check(
+            &[fixtures().join("K8S007/fires")],
+            &Profile::default_profile(),
+        )
+        .findings,
         &r.sources,
     );
     assert!(

@@ -167,8 +167,23 @@ pub fn check(
     deep: bool,
     color: bool,
 ) -> Result<u8> {
-    let profile =
-        slipway_checks::Profile::parse(profile).unwrap_or(slipway_checks::Profile::Default);
+    // A built-in name, or a user profile in YAML.
+    let profile = match slipway_checks::Profile::parse(profile) {
+        Some(p) => p,
+        None => {
+            let text = std::fs::read_to_string(profile).map_err(|e| anyhow::anyhow!("profile `{profile}` is neither a built-in name (default, production-guardrails) nor a readable file: {e}"))?;
+            let file = std::sync::Arc::new(slipway_diagnostics::SourceFile::new(profile, text));
+            match slipway_checks::Profile::load(&file) {
+                Ok(p) => p,
+                Err(errs) => {
+                    let mut map = slipway_diagnostics::SourceMap::default();
+                    map.add(file);
+                    eprint!("{}", render_human(&errs, &map, RenderOptions { color }));
+                    return Ok(2);
+                }
+            }
+        }
+    };
     let report = slipway_checks::check_with(paths, &profile, deep);
     for note in &report.notes {
         eprintln!("note: {note}");

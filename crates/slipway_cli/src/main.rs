@@ -106,8 +106,9 @@ enum Command {
     Check {
         #[arg(default_value = ".")]
         paths: Vec<PathBuf>,
-        /// `default`, or `production-guardrails` (production rules become errors).
-        #[arg(long, default_value = "default", value_parser = clap::builder::PossibleValuesParser::new(["default", "production-guardrails"]))]
+        /// `default`, `production-guardrails` (production rules become errors), or a
+        /// profile file in YAML (extends, rules, exclude, ignore, cost budget, labels).
+        #[arg(long, default_value = "default")]
         profile: String,
         #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
         format: CheckFormat,

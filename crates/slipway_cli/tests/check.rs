@@ -159,3 +159,67 @@ fn exit_codes_formats_explain_and_rules() {
     let v: serde_json::Value = serde_json::from_str(&rules).unwrap();
     assert!(v["rules"].as_array().unwrap().len() >= 37);
 }
+
+#[test]
+fn user_profiles_filter_paths_ignore_rules_and_report_stale_ignores() {
+    let work = tempfile::tempdir().unwrap();
+    let profile = work.path().join("profile.yaml");
+    std::fs::write(
+        &profile,
+        "extends: production-guardrails\nrules: { SH001: off }\nexclude: [\"k8s/**\"]\nignore:\n  - { rule: DKR009, paths: [\"docker/api/*\"], reason: \"legacy image, replaced next quarter\" }\n  - { rule: K8S004, reason: \"nothing matches this one\" }\n",
+    )
+    .unwrap();
+    let planted = root().join("fixtures/check-planted");
+    let (code, stdout, stderr) = slipway(
+        &[
+            "check",
+            planted.to_str().unwrap(),
+            "--profile",
+            profile.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+        work.path(),
+    );
+    assert_eq!(code, 1, "{stderr}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let findings = v["findings"].as_array().unwrap();
+    let has = |pred: &dyn Fn(&serde_json::Value) -> bool| findings.iter().any(pred);
+    assert!(
+        !has(&|f| f["file"].as_str().unwrap().starts_with("k8s/")),
+        "excluded paths are not checked"
+    );
+    assert!(
+        !has(&|f| f["rule_id"] == "SH001"),
+        "rules switched off do not run"
+    );
+    assert!(
+        !has(&|f| f["rule_id"] == "DKR009" && f["file"] == "docker/api/Dockerfile"),
+        "ignored by the profile"
+    );
+    assert!(
+        has(&|f| f["rule_id"] == "DKR001" && f["severity"] == "error"),
+        "extends production-guardrails"
+    );
+    assert!(
+        has(&|f| f["rule_id"] == "POL001" && f["message"].as_str().unwrap().contains("K8S004")),
+        "a stale profile suppression is reported"
+    );
+    std::fs::write(&profile, "extends: prod\nrules: { NOPE001: off }\n").unwrap();
+    let (code, _, stderr) = slipway(
+        &[
+            "check",
+            planted.to_str().unwrap(),
+            "--profile",
+            profile.to_str().unwrap(),
+        ],
+        work.path(),
+    );
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("unknown profile `prod`")
+            && stderr.contains("unknown rule `NOPE001`")
+            && stderr.contains("profile.yaml:1:"),
+        "{stderr}"
+    );
+}

@@ -111,6 +111,8 @@ pub static RULES: &[&dyn Rule] = &[
     &kubernetes::k8s015::K8s015,
     &kubernetes::k8s016::K8s016,
     &policy::pol001::Pol001,
+    &policy::pol002::Pol002,
+    &policy::pol003::Pol003,
     &secrets::sec001::Sec001,
     &secrets::sec002::Sec002,
     &secrets::sec003::Sec003,

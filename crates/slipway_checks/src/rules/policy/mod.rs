@@ -1,3 +1,5 @@
 //! Policy rules about the check run itself.
 
 pub mod pol001;
+pub mod pol002;
+pub mod pol003;
