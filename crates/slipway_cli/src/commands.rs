@@ -168,19 +168,18 @@ pub fn check(
     color: bool,
 ) -> Result<u8> {
     // A built-in name, or a user profile in YAML.
-    let profile = match slipway_checks::Profile::parse(profile) {
-        Some(p) => p,
-        None => {
-            let text = std::fs::read_to_string(profile).map_err(|e| anyhow::anyhow!("profile `{profile}` is neither a built-in name (default, production-guardrails) nor a readable file: {e}"))?;
-            let file = std::sync::Arc::new(slipway_diagnostics::SourceFile::new(profile, text));
-            match slipway_checks::Profile::load(&file) {
-                Ok(p) => p,
-                Err(errs) => {
-                    let mut map = slipway_diagnostics::SourceMap::default();
-                    map.add(file);
-                    eprint!("{}", render_human(&errs, &map, RenderOptions { color }));
-                    return Ok(2);
-                }
+    let profile = if let Some(p) = slipway_checks::Profile::parse(profile) {
+        p
+    } else {
+        let text = std::fs::read_to_string(profile).map_err(|e| anyhow::anyhow!("profile `{profile}` is neither a built-in name (default, production-guardrails) nor a readable file: {e}"))?;
+        let file = std::sync::Arc::new(slipway_diagnostics::SourceFile::new(profile, text));
+        match slipway_checks::Profile::load(&file) {
+            Ok(p) => p,
+            Err(errs) => {
+                let mut map = slipway_diagnostics::SourceMap::default();
+                map.add(file);
+                eprint!("{}", render_human(&errs, &map, RenderOptions { color }));
+                return Ok(2);
             }
         }
     };
