@@ -91,6 +91,13 @@ fn collect(tree: &Tree) -> Vec<Suppression> {
                         |s| Span::new(line_span(src, target).start.min(s.start), s.end),
                     )
                 }
+                Kind::Workflow { root } => {
+                    let target = if own_line { line + 1 } else { line };
+                    entry_on_line(src, std::slice::from_ref(root), target).map_or_else(
+                        || line_span(src, target),
+                        |s| Span::new(line_span(src, target).start.min(s.start), s.end),
+                    )
+                }
                 Kind::Kubernetes { docs } => {
                     let target = if own_line { line + 1 } else { line };
                     entry_on_line(src, docs, target).map_or_else(

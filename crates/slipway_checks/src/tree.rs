@@ -17,6 +17,10 @@ pub enum Kind {
     Kubernetes {
         docs: Vec<Node>,
     },
+    /// A GitHub Actions workflow (`.github/workflows/*.yml`).
+    Workflow {
+        root: Node,
+    },
     Shell,
 }
 
@@ -204,11 +208,20 @@ impl Tree {
                     return;
                 }
             };
+            let workflow = shown.contains(".github/workflows/")
+                || docs
+                    .first()
+                    .is_some_and(|d| d.get("jobs").is_some() && d.get("on").is_some());
             if is_compose_name(name) {
                 let Some(root) = docs.into_iter().next() else {
                     return;
                 };
                 Kind::Compose { root, is_override }
+            } else if workflow {
+                let Some(root) = docs.into_iter().next() else {
+                    return;
+                };
+                Kind::Workflow { root }
             } else if docs
                 .iter()
                 .any(|d| d.get("apiVersion").is_some() && d.get("kind").is_some())
@@ -299,6 +312,13 @@ impl Tree {
                 .map(|d| (&f.source, d))
                 .collect::<Vec<_>>(),
             _ => Vec::new(),
+        })
+    }
+
+    pub fn workflows(&self) -> impl Iterator<Item = (&Arc<SourceFile>, &Node)> {
+        self.files.iter().filter_map(|f| match &f.kind {
+            Kind::Workflow { root } => Some((&f.source, root)),
+            _ => None,
         })
     }
 

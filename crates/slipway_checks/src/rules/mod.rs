@@ -4,6 +4,7 @@
 
 pub mod compose;
 pub mod docker;
+pub mod gha;
 pub mod kubernetes;
 pub mod policy;
 pub mod secrets;
@@ -96,6 +97,12 @@ pub static RULES: &[&dyn Rule] = &[
     &compose::cmp008::Cmp008,
     &compose::cmp009::Cmp009,
     &compose::cmp010::Cmp010,
+    &gha::gha001::Gha001,
+    &gha::gha002::Gha002,
+    &gha::gha003::Gha003,
+    &gha::gha004::Gha004,
+    &gha::gha005::Gha005,
+    &gha::gha006::Gha006,
     &kubernetes::k8s003::K8s003,
     &kubernetes::k8s004::K8s004,
     &kubernetes::k8s005::K8s005,
@@ -134,6 +141,14 @@ pub(crate) fn unpinned(image: &str) -> Option<String> {
     }
 }
 
+/// The closest candidate to a mistyped name, for "did you mean" hints.
+pub(crate) fn did_you_mean<'c>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'c str>,
+) -> Option<&'c str> {
+    slipway_import::spec::did_you_mean(word, candidates)
+}
+
 /// Looks a rule up by id (`DKR001`) or name (`base-image-pinned`).
 #[must_use]
 pub fn find(key: &str) -> Option<&'static dyn Rule> {
@@ -163,7 +178,7 @@ mod tests {
             );
             let prefix = &m.id[..m.id.len() - 3];
             assert!(
-                ["DKR", "CMP", "K8S", "SEC", "SH", "POL"].contains(&prefix),
+                ["DKR", "CMP", "K8S", "GHA", "SEC", "SH", "POL"].contains(&prefix),
                 "{}",
                 m.id
             );
