@@ -83,7 +83,7 @@ fn collect(tree: &Tree, profile: &Profile) -> Vec<Diagnostic> {
         .filter(|d| {
             matches!(
                 d.rule_id.as_str(),
-                "CMP009" | "K8S016" | "DKR008" | "SEC001" | "SEC003"
+                "CMP009" | "K8S016" | "DKR008" | "SEC001" | "SEC003" | "TF005"
             )
         })
         .filter_map(|d| {

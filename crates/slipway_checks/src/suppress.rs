@@ -109,7 +109,7 @@ fn collect(tree: &Tree) -> Vec<Suppression> {
                     || line_span(src, line + 1),
                     |i| Span::new(line_span(src, i.line - 1).start, i.span.end),
                 ),
-                Kind::Shell => line_span(src, line + 1),
+                Kind::Shell | Kind::Terraform(_) => line_span(src, line + 1),
             };
             out.push(Suppression {
                 file: src.name.clone(),

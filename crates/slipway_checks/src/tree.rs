@@ -21,6 +21,8 @@ pub enum Kind {
     Workflow {
         root: Node,
     },
+    /// A Terraform file.
+    Terraform(crate::parse::hcl::Block),
     Shell,
 }
 
@@ -147,7 +149,7 @@ impl Tree {
             || yaml_ext
             || Path::new(&name)
                 .extension()
-                .is_some_and(|e| e.eq_ignore_ascii_case("sh"));
+                .is_some_and(|e| e.eq_ignore_ascii_case("sh") || e.eq_ignore_ascii_case("tf"));
         if name == "kustomization.yaml" || name == "kustomization.yml" {
             self.read_kustomization(path, shown);
             return;
@@ -199,6 +201,11 @@ impl Tree {
             .is_some_and(|e| e.eq_ignore_ascii_case("sh"))
         {
             Kind::Shell
+        } else if Path::new(name)
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("tf"))
+        {
+            Kind::Terraform(crate::parse::hcl::parse(&source.text))
         } else {
             let docs = match yaml::parse(&source, Budget::default()) {
                 Ok(d) => d,
@@ -318,6 +325,13 @@ impl Tree {
     pub fn workflows(&self) -> impl Iterator<Item = (&Arc<SourceFile>, &Node)> {
         self.files.iter().filter_map(|f| match &f.kind {
             Kind::Workflow { root } => Some((&f.source, root)),
+            _ => None,
+        })
+    }
+
+    pub fn terraform(&self) -> impl Iterator<Item = (&Arc<SourceFile>, &crate::parse::hcl::Block)> {
+        self.files.iter().filter_map(|f| match &f.kind {
+            Kind::Terraform(b) => Some((&f.source, b)),
             _ => None,
         })
     }

@@ -1,3 +1,4 @@
 //! Parsers that keep positions. YAML comes from `slipway_import::yaml`.
 
 pub mod dockerfile;
+pub mod hcl;

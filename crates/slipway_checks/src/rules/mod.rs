@@ -9,6 +9,7 @@ pub mod kubernetes;
 pub mod policy;
 pub mod secrets;
 pub mod shell;
+pub mod terraform;
 
 use crate::tree::Tree;
 use slipway_diagnostics::{Diagnostic, Severity, SourceFile, Span};
@@ -124,6 +125,12 @@ pub static RULES: &[&dyn Rule] = &[
     &secrets::sec002::Sec002,
     &secrets::sec003::Sec003,
     &shell::sh001::Sh001,
+    &terraform::tf001::Tf001,
+    &terraform::tf002::Tf002,
+    &terraform::tf003::Tf003,
+    &terraform::tf004::Tf004,
+    &terraform::tf005::Tf005,
+    &terraform::tf006::Tf006,
 ];
 
 /// Why an image reference is not pinned (`None` when it has a non-`latest` tag or a
@@ -172,13 +179,15 @@ mod tests {
                 assert!(m.doc.contains(section), "{} doc lacks `{section}`", m.id);
             }
             assert!(
-                m.name.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+                m.name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
                 "{}",
                 m.name
             );
             let prefix = &m.id[..m.id.len() - 3];
             assert!(
-                ["DKR", "CMP", "K8S", "GHA", "SEC", "SH", "POL"].contains(&prefix),
+                ["DKR", "CMP", "K8S", "GHA", "TF", "SEC", "SH", "POL"].contains(&prefix),
                 "{}",
                 m.id
             );

@@ -100,16 +100,22 @@ fn suspicious(key: &str, value: &str) -> bool {
         return false;
     }
     let lower = value.to_ascii_lowercase();
+    // Digests, checksums and cloud ids (`ami-0123abcd`, `sg-...`) are hex, not secrets.
+    let id_tail = lower
+        .split_once('-')
+        .filter(|(p, _)| p.len() <= 8 && p.chars().all(|c| c.is_ascii_lowercase()))
+        .map_or(lower.as_str(), |(_, t)| t);
     if PLACEHOLDERS.iter().any(|p| lower.contains(p))
         || value.starts_with('<')
-        || value.chars().all(|c| c.is_ascii_hexdigit())
+        || id_tail.chars().all(|c| c.is_ascii_hexdigit())
     {
         return false;
     }
     let mixed =
         value.chars().any(|c| c.is_ascii_digit()) && value.chars().any(|c| c.is_ascii_alphabetic());
-    (is_secret_name(key) && !key.to_ascii_uppercase().ends_with("_FILE"))
-        || (value.len() >= 20 && mixed && entropy(value) >= 4.0)
+    // A plain lowercase word (`required`, `enabled`) is a setting, not a secret.
+    let word = value.chars().all(|c| c.is_ascii_lowercase()) && value.len() < 16;
+    (is_secret_name(key) && !word) || (value.len() >= 20 && mixed && entropy(value) >= 4.0)
 }
 
 impl Rule for Sec002 {
@@ -162,6 +168,8 @@ mod tests {
             "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
         ));
         assert!(!suspicious("LOG_LEVEL", "info"));
+        assert!(!suspicious("http_tokens", "required"));
+        assert!(!suspicious("ami", "ami-0123456789abcdef0"));
         let (k, v, at) = assignment("  export API_TOKEN=\"abcdefgh123\"").unwrap();
         assert_eq!((k, v), ("API_TOKEN", "abcdefgh123"));
         assert_eq!(&"  export API_TOKEN=\"abcdefgh123\""[at..at + v.len()], v);
