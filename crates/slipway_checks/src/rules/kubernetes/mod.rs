@@ -3,6 +3,7 @@
 //! Files a kustomization applies as patches are partial: rules about what must be
 //! present skip them.
 
+pub mod k8s002;
 pub mod k8s003;
 pub mod k8s004;
 pub mod k8s005;
@@ -17,6 +18,8 @@ pub mod k8s013;
 pub mod k8s014;
 pub mod k8s015;
 pub mod k8s016;
+pub mod k8s019;
+pub mod k8s020;
 
 use crate::tree::Tree;
 use slipway_diagnostics::SourceFile;
