@@ -5,7 +5,7 @@
 
 use crate::tree::{Kind, Tree};
 use slipway_diagnostics::{Diagnostic, Severity, SourceFile, Span};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 /// A finding of an external tool at a 1-based line and column.
@@ -57,20 +57,13 @@ fn severity(level: &str) -> Severity {
     }
 }
 
-/// Runs the tools over the tree; `roots` are the paths given on the command line,
-/// used to find each file on disk again.
-pub fn run(tree: &Tree, roots: &[PathBuf]) -> (Vec<Diagnostic>, Vec<String>) {
+/// Runs the tools over the tree's files (found again on disk by their shown names).
+pub fn run(tree: &Tree) -> (Vec<Diagnostic>, Vec<String>) {
     let mut out = Vec::new();
     let mut notes = Vec::new();
-    let on_disk = |name: &str| -> Option<PathBuf> {
-        roots
-            .iter()
-            .map(|r| if r.is_dir() { r.join(name) } else { r.clone() })
-            .find(|p| p.is_file() && p.ends_with(name))
-    };
     let (hadolint, shellcheck) = (installed("hadolint"), installed("shellcheck"));
     for f in &tree.files {
-        let Some(path) = on_disk(&f.source.name) else {
+        let Some(path) = tree.disk_path(&f.source.name) else {
             continue;
         };
         match &f.kind {
@@ -147,25 +140,66 @@ pub fn run(tree: &Tree, roots: &[PathBuf]) -> (Vec<Diagnostic>, Vec<String>) {
         notes.push("shellcheck is not installed; scripts were checked by slipway only".to_string());
     }
     if installed("kubectl") {
-        for k in kustomizations(roots) {
-            if let Ok(o) = Command::new("kubectl").arg("kustomize").arg(&k).output() {
-                if !o.status.success() {
-                    let msg = String::from_utf8_lossy(&o.stderr)
-                        .lines()
-                        .next()
-                        .unwrap_or("kustomize failed")
-                        .to_string();
-                    out.push(Diagnostic::error(
-                        "kubectl:kustomize",
-                        format!("[kubectl] {} does not build: {msg}", k.display()),
-                    ));
-                }
-            }
-        }
+        out.extend(overlays(tree));
     } else {
-        notes.push("kubectl is not installed; kustomizations were not built".to_string());
+        notes.push("kubectl is not installed; kustomizations were not built (K8S021)".to_string());
     }
     (out, notes)
+}
+
+/// K8S021: every kustomization builds, and what it renders passes the Kubernetes
+/// rules. Findings point at the kustomization file.
+fn overlays(tree: &Tree) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for k in &tree.kustomizations {
+        let Some(dir) = Path::new(&k.name).parent() else {
+            continue;
+        };
+        let Some(disk) = tree
+            .disk_path(&k.name)
+            .and_then(|p| p.parent().map(Path::to_path_buf))
+        else {
+            continue;
+        };
+        let first_line = Span::new(0, k.text.find('\n').unwrap_or(k.text.len()));
+        let Ok(o) = Command::new("kubectl").arg("kustomize").arg(&disk).output() else {
+            continue;
+        };
+        if !o.status.success() {
+            let msg = String::from_utf8_lossy(&o.stderr)
+                .lines()
+                .next()
+                .unwrap_or("kustomize failed")
+                .to_string();
+            out.push(
+                Diagnostic::error(
+                    "K8S021",
+                    format!("`{}` does not build: {msg}", dir.display()),
+                )
+                .at(&k.name, first_line),
+            );
+            continue;
+        }
+        let rendered = String::from_utf8_lossy(&o.stdout).into_owned();
+        for d in crate::check_text("rendered.yaml", &rendered) {
+            if d.rule_id.starts_with("K8S") && d.rule_id != "K8S019" {
+                out.push(
+                    Diagnostic::new(
+                        "K8S021",
+                        d.severity,
+                        format!(
+                            "`{}` renders a {} finding: {}",
+                            dir.display(),
+                            d.rule_id,
+                            d.message
+                        ),
+                    )
+                    .at(&k.name, first_line),
+                );
+            }
+        }
+    }
+    out
 }
 
 /// `docker compose config -q` (v2) or `docker-compose config -q` (v1) on one file.
@@ -206,37 +240,4 @@ fn compose_config(file: &SourceFile, path: &Path) -> Option<Diagnostic> {
         Diagnostic::error("compose:config", format!("[compose] {}", msg.trim()))
             .at(&file.name, Span::new(0, file.text.find('\n').unwrap_or(0))),
     )
-}
-
-/// Folders under `roots` that hold a kustomization.
-fn walk_kustomizations(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut entries: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir()
-            && !p
-                .file_name()
-                .is_some_and(|n| n == ".git" || n == "node_modules")
-        {
-            walk_kustomizations(&p, out);
-        } else if p
-            .file_name()
-            .is_some_and(|n| n == "kustomization.yaml" || n == "kustomization.yml")
-        {
-            out.push(dir.to_path_buf());
-        }
-    }
-}
-
-fn kustomizations(roots: &[PathBuf]) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for r in roots {
-        if r.is_dir() {
-            walk_kustomizations(r, &mut out);
-        }
-    }
-    out
 }

@@ -44,7 +44,7 @@ pub fn check_with(paths: &[PathBuf], profile: &Profile, deep: bool) -> CheckRepo
     let mut items = collect(&tree, profile);
     let mut notes = Vec::new();
     if deep {
-        let (more, n) = deep::run(&tree, paths);
+        let (more, n) = deep::run(&tree);
         items.extend(more);
         notes = n;
     }

@@ -38,6 +38,10 @@ pub struct Tree {
     pub patches: std::collections::BTreeSet<String>,
     /// Image names a kustomization pins with `newTag` or `digest`.
     pub kustomize_images: std::collections::BTreeSet<String>,
+    /// Where each file (by shown name) is on disk, for tools that read it again.
+    pub disk: std::collections::BTreeMap<String, PathBuf>,
+    /// Every kustomization file read (its folder's overlays are built by `--deep`).
+    pub kustomizations: Vec<Arc<SourceFile>>,
     /// The profile's cost and label settings, for the policy rules.
     pub policy: crate::profile::Policy,
     pub sources: SourceMap,
@@ -139,7 +143,14 @@ impl Tree {
         tree
     }
 
+    /// The file on disk behind a shown name.
+    #[must_use]
+    pub fn disk_path(&self, shown: &str) -> Option<PathBuf> {
+        self.disk.get(shown).cloned()
+    }
+
     fn add(&mut self, path: &Path, shown: &str) {
+        self.disk.insert(shown.to_string(), path.to_path_buf());
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -254,7 +265,9 @@ impl Tree {
         let Ok(text) = std::fs::read_to_string(path) else {
             return;
         };
-        let file = SourceFile::new(shown, text);
+        let file = Arc::new(SourceFile::new(shown, text));
+        self.sources.add(file.clone());
+        self.kustomizations.push(file.clone());
         let Ok(docs) = yaml::parse(&file, Budget::default()) else {
             return;
         };

@@ -15,6 +15,10 @@ fn every_rule_fires_on_its_fixture_and_not_on_the_clean_one() {
         let id = rule.meta().id;
         let dir = fixtures().join(id);
         assert!(dir.is_dir(), "no fixture for {id}");
+        // Rules that need an external tool are proven where the tool is installed.
+        if dir.join("covered-by").is_file() {
+            continue;
+        }
         // A rule that needs settings (a budget, required labels) has a profile beside it.
         let profile = match std::fs::read_to_string(dir.join("profile.yaml")) {
             Ok(text) => {

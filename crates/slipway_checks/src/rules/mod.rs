@@ -121,6 +121,7 @@ pub static RULES: &[&dyn Rule] = &[
     &kubernetes::k8s016::K8s016,
     &kubernetes::k8s019::K8s019,
     &kubernetes::k8s020::K8s020,
+    &kubernetes::k8s021::K8s021,
     &policy::pol001::Pol001,
     &policy::pol002::Pol002,
     &policy::pol003::Pol003,

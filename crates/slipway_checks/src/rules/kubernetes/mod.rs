@@ -20,6 +20,7 @@ pub mod k8s015;
 pub mod k8s016;
 pub mod k8s019;
 pub mod k8s020;
+pub mod k8s021;
 
 use crate::tree::Tree;
 use slipway_diagnostics::SourceFile;
