@@ -1,6 +1,6 @@
 //! K8S015 references-resolve.
 
-use super::{containers, object_id, pod_spec, Node, Tree};
+use super::{containers, labels, object_id, pod_labels, pod_spec, Node, Tree};
 use crate::rules::{rule, Findings, Rule, RuleMeta};
 
 rule! {
@@ -28,14 +28,6 @@ rule! {
     K8s015 { id: "K8S015", name: "references-resolve", severity: Error, production: true, peers: "kube-linter mismatching-selector, dangling-service, non-existent-service-account; kube-score service-targets-pod" }
 }
 
-fn labels(n: Option<&Node>) -> Vec<(String, String)> {
-    n.and_then(Node::as_map)
-        .unwrap_or(&[])
-        .iter()
-        .filter_map(|(k, v)| Some((k.as_scalar()?.to_string(), v.as_scalar()?.to_string())))
-        .collect()
-}
-
 fn kind_of(o: &Node) -> &str {
     o.get("kind").and_then(Node::as_scalar).unwrap_or("")
 }
@@ -57,18 +49,7 @@ impl Rule for K8s015 {
         let templates: Vec<Vec<(String, String)>> = objects
             .iter()
             .filter(|(_, o)| pod_spec(o).is_some())
-            .map(|(_, o)| {
-                if kind_of(o) == "Pod" {
-                    labels(o.get("metadata").and_then(|m| m.get("labels")))
-                } else {
-                    labels(
-                        o.get("spec")
-                            .and_then(|s| s.get("template"))
-                            .and_then(|t| t.get("metadata"))
-                            .and_then(|m| m.get("labels")),
-                    )
-                }
-            })
+            .map(|(_, o)| pod_labels(o))
             .collect();
         // Indexes, so every lookup below is a map probe and the rule stays linear.
         let mut by_label: std::collections::BTreeMap<&(String, String), Vec<usize>> =

@@ -1,6 +1,6 @@
 //! K8S019 network-policy-coverage.
 
-use super::{object_id, pods, Node, Tree};
+use super::{labels, object_id, pod_labels, pods, Node, Tree};
 use crate::rules::{rule, Findings, Rule, RuleMeta};
 
 rule! {
@@ -24,14 +24,6 @@ rule! {
     K8s019 { id: "K8S019", name: "network-policy-coverage", severity: Warning, production: false, peers: "checkov CKV2_K8S_6; kube-score pod-networkpolicy; kube-linter non-isolated-pod" }
 }
 
-fn labels(n: Option<&Node>) -> Vec<(String, String)> {
-    n.and_then(Node::as_map)
-        .unwrap_or(&[])
-        .iter()
-        .filter_map(|(k, v)| Some((k.as_scalar()?.to_string(), v.as_scalar()?.to_string())))
-        .collect()
-}
-
 impl Rule for K8s019 {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
@@ -53,19 +45,10 @@ impl Rule for K8s019 {
             if patch {
                 continue;
             }
-            let pod_labels = if obj.get("kind").and_then(Node::as_scalar) == Some("Pod") {
-                labels(obj.get("metadata").and_then(|m| m.get("labels")))
-            } else {
-                labels(
-                    obj.get("spec")
-                        .and_then(|s| s.get("template"))
-                        .and_then(|t| t.get("metadata"))
-                        .and_then(|m| m.get("labels")),
-                )
-            };
+            let own = pod_labels(obj);
             if !selectors
                 .iter()
-                .any(|sel| sel.iter().all(|p| pod_labels.contains(p)))
+                .any(|sel| sel.iter().all(|p| own.contains(p)))
             {
                 let span = obj.get("kind").map_or(obj.span, |k| k.span);
                 out.add(

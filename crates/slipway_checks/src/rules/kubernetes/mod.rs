@@ -91,3 +91,26 @@ pub(crate) fn security_bool(pod: &Node, container: &Node, key: &str) -> Option<b
                 .and_then(Node::as_bool)
         })
 }
+
+/// `key=value` pairs of a label mapping (or a selector's `matchLabels`).
+pub(crate) fn labels(n: Option<&Node>) -> Vec<(String, String)> {
+    n.and_then(Node::as_map)
+        .unwrap_or(&[])
+        .iter()
+        .filter_map(|(k, v)| Some((k.as_scalar()?.to_string(), v.as_scalar()?.to_string())))
+        .collect()
+}
+
+/// The labels a workload's pods carry: a Pod's own, else its template's.
+pub(crate) fn pod_labels(obj: &Node) -> Vec<(String, String)> {
+    if obj.get("kind").and_then(Node::as_scalar) == Some("Pod") {
+        labels(obj.get("metadata").and_then(|m| m.get("labels")))
+    } else {
+        labels(
+            obj.get("spec")
+                .and_then(|s| s.get("template"))
+                .and_then(|t| t.get("metadata"))
+                .and_then(|m| m.get("labels")),
+        )
+    }
+}
