@@ -104,6 +104,7 @@ pub static RULES: &[&dyn Rule] = &[
     &gha::gha004::Gha004,
     &gha::gha005::Gha005,
     &gha::gha006::Gha006,
+    &kubernetes::k8s001::K8s001,
     &kubernetes::k8s002::K8s002,
     &kubernetes::k8s003::K8s003,
     &kubernetes::k8s004::K8s004,

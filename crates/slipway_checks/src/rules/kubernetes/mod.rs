@@ -3,6 +3,7 @@
 //! Files a kustomization applies as patches are partial: rules about what must be
 //! present skip them.
 
+pub mod k8s001;
 pub mod k8s002;
 pub mod k8s003;
 pub mod k8s004;
