@@ -120,6 +120,8 @@ pub static RULES: &[&dyn Rule] = &[
     &kubernetes::k8s014::K8s014,
     &kubernetes::k8s015::K8s015,
     &kubernetes::k8s016::K8s016,
+    &kubernetes::k8s017::K8s017,
+    &kubernetes::k8s018::K8s018,
     &kubernetes::k8s019::K8s019,
     &kubernetes::k8s020::K8s020,
     &kubernetes::k8s021::K8s021,

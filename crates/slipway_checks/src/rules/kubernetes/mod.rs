@@ -19,6 +19,8 @@ pub mod k8s013;
 pub mod k8s014;
 pub mod k8s015;
 pub mod k8s016;
+pub mod k8s017;
+pub mod k8s018;
 pub mod k8s019;
 pub mod k8s020;
 pub mod k8s021;
