@@ -63,7 +63,6 @@ impl Rule for K8s017 {
                         Some("use a namespace of its own"),
                     );
                 }
-                Some(_) => {}
                 None if !kustomize_sets_namespace => {
                     let span = obj.get("metadata").map_or(obj.span, |m| m.span);
                     out.add(
@@ -77,7 +76,7 @@ impl Rule for K8s017 {
                         Some("set metadata.namespace, or `namespace:` in the kustomization"),
                     );
                 }
-                None => {}
+                _ => {}
             }
         }
     }
