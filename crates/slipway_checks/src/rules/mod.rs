@@ -6,6 +6,7 @@ pub mod compose;
 pub mod docker;
 pub mod gha;
 pub mod kubernetes;
+pub mod net;
 pub mod policy;
 pub mod secrets;
 pub mod shell;
@@ -125,6 +126,7 @@ pub static RULES: &[&dyn Rule] = &[
     &kubernetes::k8s019::K8s019,
     &kubernetes::k8s020::K8s020,
     &kubernetes::k8s021::K8s021,
+    &net::net001::Net001,
     &policy::pol001::Pol001,
     &policy::pol002::Pol002,
     &policy::pol003::Pol003,
@@ -194,7 +196,7 @@ mod tests {
             );
             let prefix = &m.id[..m.id.len() - 3];
             assert!(
-                ["DKR", "CMP", "K8S", "GHA", "TF", "SEC", "SH", "POL"].contains(&prefix),
+                ["DKR", "CMP", "K8S", "GHA", "TF", "NET", "SEC", "SH", "POL"].contains(&prefix),
                 "{}",
                 m.id
             );

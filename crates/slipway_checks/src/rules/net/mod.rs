@@ -1,0 +1,3 @@
+//! Rules about references between services (across compose and Kubernetes).
+
+pub mod net001;
