@@ -3,7 +3,7 @@
 //! kustomize`) and folds their findings in, with rule ids marked by the tool
 //! (`hadolint:DL3008`). A tool that is not installed is skipped and said so.
 
-use crate::tree::{Kind, Tree};
+use crate::tree::{Kind, Monitoring, Tree};
 use slipway_diagnostics::{Diagnostic, Severity, SourceFile, Span};
 use std::path::Path;
 use std::process::Command;
@@ -119,6 +119,41 @@ pub fn run(tree: &Tree) -> (Vec<Diagnostic>, Vec<String>) {
                         col,
                         i["message"].as_str().unwrap_or(""),
                     ));
+                }
+            }
+            Kind::Monitoring { what, .. } => {
+                let (tool, args): (&str, &[&str]) = match what {
+                    Monitoring::Prometheus => ("promtool", &["check", "config"]),
+                    Monitoring::Rules => ("promtool", &["check", "rules"]),
+                    Monitoring::Alertmanager => ("amtool", &["check-config"]),
+                };
+                if !installed(tool) {
+                    continue;
+                }
+                let Ok(o) = Command::new(tool).args(args).arg(&path).output() else {
+                    continue;
+                };
+                if !o.status.success() {
+                    let text = format!(
+                        "{}{}",
+                        String::from_utf8_lossy(&o.stdout),
+                        String::from_utf8_lossy(&o.stderr)
+                    );
+                    let msg = text
+                        .lines()
+                        .filter(|l| {
+                            l.contains("FAILED") || l.contains("error") || l.contains("Error")
+                        })
+                        .collect::<Vec<_>>()
+                        .join(" ");
+                    let first = Span::new(0, f.source.text.find('\n').unwrap_or(0));
+                    out.push(
+                        Diagnostic::error(
+                            &format!("{tool}:check"),
+                            format!("[{tool}] {}", msg.trim()),
+                        )
+                        .at(&f.source.name, first),
+                    );
                 }
             }
             Kind::Compose {

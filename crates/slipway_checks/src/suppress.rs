@@ -91,7 +91,7 @@ fn collect(tree: &Tree) -> Vec<Suppression> {
                         |s| Span::new(line_span(src, target).start.min(s.start), s.end),
                     )
                 }
-                Kind::Workflow { root } => {
+                Kind::Workflow { root } | Kind::Monitoring { root, .. } => {
                     let target = if own_line { line + 1 } else { line };
                     entry_on_line(src, std::slice::from_ref(root), target).map_or_else(
                         || line_span(src, target),

@@ -23,7 +23,19 @@ pub enum Kind {
     },
     /// A Terraform file.
     Terraform(crate::parse::hcl::Block),
+    /// A Prometheus config, a Prometheus rules file, or an Alertmanager config.
+    Monitoring {
+        root: Node,
+        what: Monitoring,
+    },
     Shell,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Monitoring {
+    Prometheus,
+    Rules,
+    Alertmanager,
 }
 
 pub struct File {
@@ -240,6 +252,27 @@ impl Tree {
                     return;
                 };
                 Kind::Workflow { root }
+            } else if let Some(what) = docs.first().and_then(|d| {
+                if d.get("scrape_configs").is_some()
+                    || (d.get("global").is_some() && d.get("rule_files").is_some())
+                {
+                    Some(Monitoring::Prometheus)
+                } else if d
+                    .get("groups")
+                    .and_then(Node::as_seq)
+                    .is_some_and(|g| g.iter().any(|x| x.get("rules").is_some()))
+                {
+                    Some(Monitoring::Rules)
+                } else if d.get("route").is_some() && d.get("receivers").is_some() {
+                    Some(Monitoring::Alertmanager)
+                } else {
+                    None
+                }
+            }) {
+                let Some(root) = docs.into_iter().next() else {
+                    return;
+                };
+                Kind::Monitoring { root, what }
             } else if docs
                 .iter()
                 .any(|d| d.get("apiVersion").is_some() && d.get("kind").is_some())
@@ -345,6 +378,13 @@ impl Tree {
     pub fn terraform(&self) -> impl Iterator<Item = (&Arc<SourceFile>, &crate::parse::hcl::Block)> {
         self.files.iter().filter_map(|f| match &f.kind {
             Kind::Terraform(b) => Some((&f.source, b)),
+            _ => None,
+        })
+    }
+
+    pub fn monitoring(&self, want: Monitoring) -> impl Iterator<Item = (&Arc<SourceFile>, &Node)> {
+        self.files.iter().filter_map(move |f| match &f.kind {
+            Kind::Monitoring { root, what } if *what == want => Some((&f.source, root)),
             _ => None,
         })
     }

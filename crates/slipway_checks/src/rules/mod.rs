@@ -7,6 +7,7 @@ pub mod docker;
 pub mod gha;
 pub mod kubernetes;
 pub mod net;
+pub mod obs;
 pub mod policy;
 pub mod secrets;
 pub mod shell;
@@ -127,6 +128,8 @@ pub static RULES: &[&dyn Rule] = &[
     &kubernetes::k8s020::K8s020,
     &kubernetes::k8s021::K8s021,
     &net::net001::Net001,
+    &obs::obs001::Obs001,
+    &obs::obs002::Obs002,
     &policy::pol001::Pol001,
     &policy::pol002::Pol002,
     &policy::pol003::Pol003,
@@ -196,7 +199,8 @@ mod tests {
             );
             let prefix = &m.id[..m.id.len() - 3];
             assert!(
-                ["DKR", "CMP", "K8S", "GHA", "TF", "NET", "SEC", "SH", "POL"].contains(&prefix),
+                ["DKR", "CMP", "K8S", "GHA", "TF", "NET", "OBS", "SEC", "SH", "POL"]
+                    .contains(&prefix),
                 "{}",
                 m.id
             );
