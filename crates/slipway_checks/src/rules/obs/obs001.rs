@@ -39,7 +39,6 @@ fn balanced(expr: &str) -> bool {
     for c in expr.chars() {
         match (quote, c) {
             (Some(q), c) if c == q && prev != '\\' => quote = None,
-            (Some(_), _) => {}
             (None, '"' | '\'' | '`') => quote = Some(c),
             (None, '(' | '{' | '[') => stack.push(c),
             (None, ')' | '}' | ']') => {
