@@ -217,7 +217,36 @@ impl Profile {
         }
         let num = |n: &Node| n.as_scalar().and_then(|s| s.parse::<f64>().ok());
         p.policy.max_monthly_cost = root.get("max_monthly_cost").and_then(num);
-        if let Some(prices) = root.get("prices") {
+        // `prices:` inline, or the path of a price table file next to the profile.
+        let table;
+        let prices_node = match root.get("prices") {
+            Some(p) if p.as_scalar().is_some() => {
+                let rel = p.as_scalar().unwrap_or("");
+                let path = std::path::Path::new(&file.name)
+                    .parent()
+                    .unwrap_or(std::path::Path::new(""))
+                    .join(rel);
+                match std::fs::read_to_string(&path)
+                    .ok()
+                    .map(|t| SourceFile::new(path.to_string_lossy(), t))
+                    .and_then(|f| yaml::parse(&f, Budget::default()).ok())
+                {
+                    Some(mut docs) if !docs.is_empty() => {
+                        table = docs.remove(0);
+                        Some(&table)
+                    }
+                    _ => {
+                        errs.push(err(
+                            p,
+                            format!("price table `{rel}` cannot be read as YAML"),
+                        ));
+                        None
+                    }
+                }
+            }
+            other => other,
+        };
+        if let Some(prices) = prices_node {
             if let Some(c) = prices.get("cpu_core_month").and_then(num) {
                 p.policy.cpu_core_month = c;
             }

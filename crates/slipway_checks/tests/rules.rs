@@ -22,7 +22,8 @@ fn every_rule_fires_on_its_fixture_and_not_on_the_clean_one() {
         // A rule that needs settings (a budget, required labels) has a profile beside it.
         let profile = match std::fs::read_to_string(dir.join("profile.yaml")) {
             Ok(text) => {
-                Profile::load(&slipway_diagnostics::SourceFile::new("profile.yaml", text)).unwrap()
+                let name = dir.join("profile.yaml").to_string_lossy().into_owned();
+                Profile::load(&slipway_diagnostics::SourceFile::new(name, text)).unwrap()
             }
             Err(_) => Profile::default_profile(),
         };

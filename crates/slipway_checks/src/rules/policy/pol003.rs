@@ -8,7 +8,9 @@ use slipway_import::yaml::Node;
 rule! {
     /// ## What it does
     /// When the profile lists `required_labels`, checks that every Kubernetes workload
-    /// and its pod template carry each of them.
+    /// and its pod template carry each of them, and that taggable Terraform resources
+    /// (instances, buckets, databases, volumes, networks, load balancers, services)
+    /// carry them as `tags`.
     ///
     /// ## Why
     /// Ownership and cost-allocation labels are how an organisation finds who runs a
@@ -26,6 +28,27 @@ rule! {
     /// Peers: kube-score / Polaris custom checks; checkov custom policies.
     Pol003 { id: "POL003", name: "required-labels", severity: Error, production: false, peers: "Polaris custom checks; checkov custom policies" }
 }
+
+/// AWS resource types that take `tags` and are worth attributing.
+const TAGGABLE: &[&str] = &[
+    "aws_instance",
+    "aws_s3_bucket",
+    "aws_db_instance",
+    "aws_rds_cluster",
+    "aws_ebs_volume",
+    "aws_vpc",
+    "aws_subnet",
+    "aws_security_group",
+    "aws_lb",
+    "aws_ecs_service",
+    "aws_ecs_cluster",
+    "aws_eks_cluster",
+    "aws_elasticache_cluster",
+    "aws_lambda_function",
+    "aws_dynamodb_table",
+    "aws_sqs_queue",
+    "aws_sns_topic",
+];
 
 impl Rule for Pol003 {
     fn meta(&self) -> &'static RuleMeta {
@@ -68,6 +91,37 @@ impl Rule for Pol003 {
                     ),
                     Some("add them to metadata.labels and the pod template's labels"),
                 );
+            }
+        }
+        for (f, file) in tree.terraform() {
+            for b in file.blocks.iter().filter(|b| {
+                b.kind == "resource"
+                    && b.labels
+                        .first()
+                        .is_some_and(|t| TAGGABLE.contains(&t.as_str()))
+            }) {
+                let tags = b.attr("tags").map(|a| a.value.as_str()).unwrap_or("");
+                let missing: Vec<&str> = tree
+                    .policy
+                    .required_labels
+                    .iter()
+                    .filter(|l| !tags.contains(l.as_str()))
+                    .map(String::as_str)
+                    .collect();
+                if !missing.is_empty() {
+                    let span = b.attr("tags").map_or(b.span, |a| a.span);
+                    out.add(
+                        &Self::META,
+                        f,
+                        span,
+                        format!(
+                            "{} lacks required tag(s): {}",
+                            b.labels.join("."),
+                            missing.join(", ")
+                        ),
+                        Some("add them to `tags` (or to the provider's default_tags)"),
+                    );
+                }
             }
         }
     }
