@@ -100,7 +100,7 @@ impl Rule for Pol003 {
                         .first()
                         .is_some_and(|t| TAGGABLE.contains(&t.as_str()))
             }) {
-                let tags = b.attr("tags").map(|a| a.value.as_str()).unwrap_or("");
+                let tags = b.attr("tags").map_or("", |a| a.value.as_str());
                 let missing: Vec<&str> = tree
                     .policy
                     .required_labels
