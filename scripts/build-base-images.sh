@@ -71,7 +71,7 @@ detect_mirror() {
       sed -n 's/^URIs:[[:space:]]*//p' /etc/apt/sources.list.d/*.sources 2>/dev/null || true
       sed -n 's/^deb[[:space:]]\+\(\[[^]]*\][[:space:]]\+\)\?\([^[:space:]]\+\).*/\2/p' \
         /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null || true
-    } | tr ' ' '\n' | grep -E '^https?://.*/debian/?$' | head -n 1
+    } | tr ' ' '\n' | grep -E '^https?://.*/debian/?$' | sed -n 1p
   )" || true
   printf '%s\n' "${uri:-http://deb.debian.org/debian}"
 }

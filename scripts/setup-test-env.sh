@@ -28,10 +28,11 @@ start="$(date +%s)"
 packages=(
   docker.io docker-compose debootstrap shellcheck
   ca-certificates curl iptables python3 python3-venv
+  prometheus prometheus-alertmanager
 )
 missing=()
 for p in "${packages[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
+  if [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" != "install ok installed" ]; then
     missing+=("$p")
   fi
 done
@@ -118,11 +119,13 @@ fi
 # --- 4. sanity checks -------------------------------------------------------
 hadolint_v="$(hadolint --version)"
 yamllint_v="$(yamllint --version)"
-kubectl_v="$(kubectl version --client 2>/dev/null | head -n 1)"
-kubevalidate_v="$(kubernetes-validate --version 2>&1 | head -n 1)"
-checkov_v="$(checkov --version 2>/dev/null | head -n 1 || echo "not installed")"
+kubectl_v="$(kubectl version --client 2>/dev/null | sed -n 1p)"
+kubevalidate_v="$(kubernetes-validate --version 2>&1 | sed -n 1p)"
+checkov_v="$(checkov --version 2>/dev/null | sed -n 1p || echo "not installed")"
 shellcheck_v="$(shellcheck --version | sed -n 's/^version: //p')"
-compose_v="$(docker-compose version --short 2>/dev/null || docker-compose version | head -n 1)"
+compose_v="$(docker-compose version --short 2>/dev/null || docker-compose version | sed -n 1p)"
+promtool_v="$(promtool --version 2>&1 | sed -n 1p)"
+amtool_v="$(amtool --version 2>&1 | sed -n 1p)"
 server_v="$("$DOCKER" version --format '{{.Server.Version}}')"
 
 # --- 5. base images -------------------------------------------------------------
@@ -141,5 +144,7 @@ yamllint:        $yamllint_v
 kubectl:         $kubectl_v
 k8s-validate:    $kubevalidate_v
 checkov:         $checkov_v
+promtool:        $promtool_v
+amtool:          $amtool_v
 sarif schema:    $SARIF_SCHEMA
 SUMMARY

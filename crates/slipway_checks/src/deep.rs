@@ -5,7 +5,7 @@
 
 use crate::tree::{Kind, Monitoring, Tree};
 use slipway_diagnostics::{Diagnostic, Severity, SourceFile, Span};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// A finding of an external tool at a 1-based line and column.
@@ -47,6 +47,39 @@ fn installed(tool: &str) -> bool {
         .args(probe)
         .output()
         .is_ok_and(|o| o.status.success())
+}
+
+/// The failure lines of promtool or amtool output, and the first `L:C:` position
+/// they name (promtool reports rule-file errors as `file: 11:15: group ...`).
+fn tool_failure(text: &str) -> (usize, usize, String) {
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| {
+            !l.is_empty()
+                && *l != "FAILED:"
+                && !l.starts_with("amtool: error: failed to validate")
+                && (l.contains("FAILED") || l.contains("error") || l.contains("Error"))
+        })
+        .collect();
+    let mut pos = (1, 1);
+    'find: for l in &lines {
+        for part in l.split(": ") {
+            let mut nums = part.trim_end_matches(':').split(':');
+            if let (Some(a), Some(b), None) = (nums.next(), nums.next(), nums.next()) {
+                if let (Ok(a), Ok(b)) = (a.parse::<usize>(), b.parse::<usize>()) {
+                    pos = (a, b);
+                    break 'find;
+                }
+            }
+        }
+    }
+    let msg = if lines.is_empty() {
+        text.trim().to_string()
+    } else {
+        lines.join(" ")
+    };
+    (pos.0, pos.1, msg)
 }
 
 fn severity(level: &str) -> Severity {
@@ -128,6 +161,12 @@ pub fn run(tree: &Tree) -> (Vec<Diagnostic>, Vec<String>) {
                     Monitoring::Alertmanager => ("amtool", &["check-config"]),
                 };
                 if !installed(tool) {
+                    let note = format!(
+                        "{tool} is not installed; monitoring files were checked by slipway only"
+                    );
+                    if !notes.contains(&note) {
+                        notes.push(note);
+                    }
                     continue;
                 }
                 let Ok(o) = Command::new(tool).args(args).arg(&path).output() else {
@@ -139,21 +178,16 @@ pub fn run(tree: &Tree) -> (Vec<Diagnostic>, Vec<String>) {
                         String::from_utf8_lossy(&o.stdout),
                         String::from_utf8_lossy(&o.stderr)
                     );
-                    let msg = text
-                        .lines()
-                        .filter(|l| {
-                            l.contains("FAILED") || l.contains("error") || l.contains("Error")
-                        })
-                        .collect::<Vec<_>>()
-                        .join(" ");
-                    let first = Span::new(0, f.source.text.find('\n').unwrap_or(0));
-                    out.push(
-                        Diagnostic::error(
-                            &format!("{tool}:check"),
-                            format!("[{tool}] {}", msg.trim()),
-                        )
-                        .at(&f.source.name, first),
-                    );
+                    let (line, col, msg) = tool_failure(&text);
+                    out.push(at(
+                        tool,
+                        "check",
+                        Severity::Error,
+                        &f.source,
+                        line,
+                        col,
+                        &msg,
+                    ));
                 }
             }
             Kind::Compose {
@@ -216,8 +250,14 @@ fn overlays(tree: &Tree) -> Vec<Diagnostic> {
             continue;
         }
         let rendered = String::from_utf8_lossy(&o.stdout).into_owned();
+        // A base that an overlay builds on gets its namespace from the overlay,
+        // which is rendered and checked in its own right.
+        let base = is_base_of_another(tree, dir);
         for d in crate::check_text("rendered.yaml", &rendered) {
-            if d.rule_id.starts_with("K8S") && d.rule_id != "K8S019" {
+            if d.rule_id.starts_with("K8S")
+                && d.rule_id != "K8S019"
+                && !(base && d.rule_id == "K8S017")
+            {
                 out.push(
                     Diagnostic::new(
                         "K8S021",
@@ -232,6 +272,40 @@ fn overlays(tree: &Tree) -> Vec<Diagnostic> {
                     .at(&k.name, first_line),
                 );
             }
+        }
+    }
+    out
+}
+
+/// Whether some other kustomization in the tree lists `dir` among its `resources:`.
+fn is_base_of_another(tree: &Tree, dir: &Path) -> bool {
+    tree.kustomizations.iter().any(|other| {
+        let Some(from) = Path::new(&other.name).parent() else {
+            return false;
+        };
+        from != dir
+            && other
+                .text
+                .lines()
+                .filter_map(|l| l.trim().strip_prefix("- "))
+                .any(|entry| {
+                    normalize(&from.join(entry.trim().trim_matches(['"', '\'']))) == normalize(dir)
+                })
+    })
+}
+
+/// `a/b/../c` → `a/c`, without touching the disk.
+fn normalize(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            std::path::Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
         }
     }
     out
@@ -275,4 +349,67 @@ fn compose_config(file: &SourceFile, path: &Path) -> Option<Diagnostic> {
         Diagnostic::error("compose:config", format!("[compose] {}", msg.trim()))
             .at(&file.name, Span::new(0, file.text.find('\n').unwrap_or(0))),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{is_base_of_another, normalize, tool_failure};
+    use crate::tree::Tree;
+    use std::path::Path;
+
+    #[test]
+    fn a_base_is_recognised_through_an_overlays_resources() {
+        assert_eq!(
+            normalize(Path::new("k/overlays/prod/../../base")),
+            Path::new("k/base")
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let k = dir.path().join("k");
+        for (p, t) in [
+            ("base/kustomization.yaml", "resources:\n  - app.yaml\n"),
+            (
+                "base/app.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata: { name: a }\n",
+            ),
+            (
+                "overlays/prod/kustomization.yaml",
+                "namespace: shop\nresources:\n  - ../../base\n",
+            ),
+        ] {
+            std::fs::create_dir_all(k.join(p).parent().unwrap()).unwrap();
+            std::fs::write(k.join(p), t).unwrap();
+        }
+        let tree = Tree::load(&[k]);
+        let names: Vec<_> = tree.kustomizations.iter().map(|k| k.name.clone()).collect();
+        let base = Path::new(names.iter().find(|n| n.contains("base")).unwrap())
+            .parent()
+            .unwrap()
+            .to_path_buf();
+        let prod = Path::new(names.iter().find(|n| n.contains("prod")).unwrap())
+            .parent()
+            .unwrap()
+            .to_path_buf();
+        assert!(is_base_of_another(&tree, &base), "{names:?}");
+        assert!(!is_base_of_another(&tree, &prod), "{names:?}");
+    }
+
+    #[test]
+    fn promtool_rule_errors_keep_their_position() {
+        let out = "Checking rules/api.yml\n  FAILED:\nrules/api.yml: 11:15: group \"availability\", rule 2, \"x\": could not parse expression: 1:44: parse error: unclosed left parenthesis\n";
+        let (line, col, msg) = tool_failure(out);
+        assert_eq!((line, col), (11, 15));
+        assert!(msg.contains("unclosed left parenthesis"), "{msg}");
+        assert!(!msg.contains("Checking"), "{msg}");
+    }
+
+    #[test]
+    fn config_errors_without_a_position_point_at_the_top() {
+        let out = "Checking 'am.yml'  FAILED: notification config name \"tickets\" is not unique\n\namtool: error: failed to validate 1 file(s)\n";
+        let (line, col, msg) = tool_failure(out);
+        assert_eq!((line, col), (1, 1));
+        assert!(
+            msg.contains("is not unique") && !msg.contains("failed to validate"),
+            "{msg}"
+        );
+    }
 }

@@ -334,3 +334,49 @@ fn deep_check_folds_in_the_real_tools() {
     );
     assert_eq!(out.status.code(), Some(0));
 }
+
+/// `check --deep` runs promtool and amtool on monitoring files: the broken fixtures
+/// get their findings (promtool's at the rule's line), the clean ones none.
+#[test]
+#[ignore = "needs promtool and amtool (prometheus, prometheus-alertmanager)"]
+fn deep_check_runs_promtool_and_amtool() {
+    let deep = |dir: &str| -> Vec<serde_json::Value> {
+        let out = Command::new(env!("CARGO_BIN_EXE_slipway"))
+            .args(["check", "--deep", "--format", "json"])
+            .arg(root().join(dir))
+            .output()
+            .unwrap();
+        assert!(
+            !String::from_utf8_lossy(&out.stderr).contains("not installed"),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["findings"].as_array().unwrap().clone()
+    };
+    let tool = |f: &[serde_json::Value], id: &str| -> Vec<serde_json::Value> {
+        f.iter().filter(|x| x["rule_id"] == id).cloned().collect()
+    };
+    let fires = deep("fixtures/check/OBS001/fires");
+    let prom = tool(&fires, "promtool:check");
+    assert_eq!(prom.len(), 2, "{fires:#?}");
+    let rules = prom
+        .iter()
+        .find(|x| x["file"].as_str().unwrap().ends_with("api.yml"))
+        .expect("promtool rejects the rules file");
+    assert_eq!(rules["line"], 11, "{rules:#?}");
+    assert!(rules["message"]
+        .as_str()
+        .unwrap()
+        .contains("unclosed left parenthesis"));
+    assert!(prom.iter().any(|x| x["message"]
+        .as_str()
+        .unwrap()
+        .contains("multiple scrape configs")));
+    let am = tool(&deep("fixtures/check/OBS002/fires"), "amtool:check");
+    assert_eq!(am.len(), 1, "{am:#?}");
+    assert!(am[0]["message"].as_str().unwrap().contains("not unique"));
+    for clean in ["fixtures/check/OBS001/clean", "fixtures/check/OBS002/clean"] {
+        assert_eq!(deep(clean), Vec::<serde_json::Value>::new(), "{clean}");
+    }
+}

@@ -145,3 +145,50 @@ fn compose_and_score_fuzz_corpora_replay_without_panics() {
         assert!(out.app.is_some() || out.diagnostics.has_errors());
     }
 }
+
+fn nodes_inside(n: &slipway_import::yaml::Node, text: &str) {
+    use slipway_import::yaml::Value;
+    let s = n.span;
+    assert!(
+        s.start <= s.end
+            && s.end <= text.len()
+            && text.is_char_boundary(s.start)
+            && text.is_char_boundary(s.end),
+        "{s:?}: {text:?}"
+    );
+    match &n.value {
+        Value::Seq(items) => items.iter().for_each(|i| nodes_inside(i, text)),
+        Value::Map(entries) => entries.iter().for_each(|(k, v)| {
+            nodes_inside(k, text);
+            nodes_inside(v, text);
+        }),
+        _ => {}
+    }
+}
+
+/// The YAML span index's fuzz corpus: every node of every document lies inside the
+/// text on character boundaries, and a second read gives the same tree.
+#[test]
+fn yaml_span_fuzz_corpus_replays() {
+    use slipway_import::yaml::{parse, Budget};
+    let texts = corpus_of("yaml_spans");
+    assert!(texts.len() >= 40, "{}", texts.len());
+    let mut parsed = 0;
+    for text in &texts {
+        let file = SourceFile::new("fuzz.yaml", text.as_str());
+        let first = parse(&file, Budget::default());
+        match &first {
+            Ok(docs) => {
+                parsed += 1;
+                docs.iter().for_each(|d| nodes_inside(d, text));
+            }
+            Err(d) => {
+                if let Some(s) = d.span {
+                    assert!(s.end <= text.len(), "{s:?}");
+                }
+            }
+        }
+        assert_eq!(first, parse(&file, Budget::default()));
+    }
+    assert!(parsed > 10, "only {parsed} of the corpus parse");
+}
