@@ -321,7 +321,7 @@ impl Builder<'_> {
                 self.nodes += target.count();
                 let node = Node {
                     value: target.value,
-                    span: Span::new(at, at + 1),
+                    span: Span::new(at, ceil_char(&self.file.text, at + 1)),
                 };
                 self.add(node, 0, at)?;
             }
@@ -362,7 +362,17 @@ fn scalar_end(src: &str, start: usize, value: &str, style: TScalarStyle) -> usiz
         }
         _ => line_end,
     };
-    start + len.max(usize::from(!rest.is_empty()))
+    ceil_char(src, start + len.max(usize::from(!rest.is_empty())))
+}
+
+/// `i`, moved forward to the next character boundary of `src` (and at most its end),
+/// so a span never cuts a multi-byte character.
+fn ceil_char(src: &str, i: usize) -> usize {
+    let mut i = i.min(src.len());
+    while !src.is_char_boundary(i) {
+        i += 1;
+    }
+    i
 }
 
 /// Parses every document in `file`. A syntax error or a blown budget is one error
