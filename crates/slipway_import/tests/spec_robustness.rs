@@ -157,12 +157,18 @@ fn nodes_inside(n: &slipway_import::yaml::Node, text: &str) {
         "{s:?}: {text:?}"
     );
     match &n.value {
-        Value::Seq(items) => items.iter().for_each(|i| nodes_inside(i, text)),
-        Value::Map(entries) => entries.iter().for_each(|(k, v)| {
-            nodes_inside(k, text);
-            nodes_inside(v, text);
-        }),
-        _ => {}
+        Value::Seq(items) => {
+            for i in items {
+                nodes_inside(i, text);
+            }
+        }
+        Value::Map(entries) => {
+            for (k, v) in entries {
+                nodes_inside(k, text);
+                nodes_inside(v, text);
+            }
+        }
+        Value::Scalar { .. } => {}
     }
 }
 
@@ -180,7 +186,9 @@ fn yaml_span_fuzz_corpus_replays() {
         match &first {
             Ok(docs) => {
                 parsed += 1;
-                docs.iter().for_each(|d| nodes_inside(d, text));
+                for d in docs {
+                    nodes_inside(d, text);
+                }
             }
             Err(d) => {
                 if let Some(s) = d.span {
