@@ -356,6 +356,13 @@ impl Tree {
         })
     }
 
+    /// Compose files that stand on their own (not an override of a base beside them).
+    pub fn base_compose_files(&self) -> impl Iterator<Item = (&Arc<SourceFile>, &Node)> {
+        self.compose_files()
+            .filter(|(_, _, is_override)| !is_override)
+            .map(|(file, root, _)| (file, root))
+    }
+
     /// Every Kubernetes object with its file.
     pub fn objects(&self) -> impl Iterator<Item = (&Arc<SourceFile>, &Node)> {
         self.files.iter().flat_map(|f| match &f.kind {

@@ -35,10 +35,7 @@ impl Rule for Cmp003 {
     }
 
     fn check(&self, tree: &Tree, out: &mut Findings) {
-        for (file, root, is_override) in tree.compose_files() {
-            if is_override {
-                continue;
-            }
+        for (file, root) in tree.base_compose_files() {
             let svcs = services(root);
             let body_of = |n: &str| {
                 svcs.iter()

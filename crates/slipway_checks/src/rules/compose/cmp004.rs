@@ -33,10 +33,7 @@ impl Rule for Cmp004 {
     }
 
     fn check(&self, tree: &Tree, out: &mut Findings) {
-        for (file, root, is_override) in tree.compose_files() {
-            if is_override {
-                continue;
-            }
+        for (file, root) in tree.base_compose_files() {
             for (k, body) in services(root) {
                 let hc = body.get("healthcheck");
                 let disabled = hc.is_some_and(|h| {

@@ -34,10 +34,7 @@ impl Rule for Cmp008 {
     }
 
     fn check(&self, tree: &Tree, out: &mut Findings) {
-        for (file, root, is_override) in tree.compose_files() {
-            if is_override {
-                continue;
-            }
+        for (file, root) in tree.base_compose_files() {
             for (k, body) in services(root) {
                 let limits = body
                     .get("deploy")

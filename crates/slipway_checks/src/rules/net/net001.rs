@@ -73,10 +73,7 @@ impl Rule for Net001 {
     }
 
     fn check(&self, tree: &Tree, out: &mut Findings) {
-        for (file, root, is_override) in tree.compose_files() {
-            if is_override {
-                continue;
-            }
+        for (file, root) in tree.base_compose_files() {
             let names: Vec<&str> = services(root)
                 .iter()
                 .filter_map(|(k, _)| k.as_scalar())
