@@ -49,6 +49,35 @@ fn installed(tool: &str) -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
+/// Runs a tool that reports a JSON array of `{line, column, level, message}` items
+/// (hadolint, shellcheck) and turns each item into a finding named by `code`.
+fn json_tool(
+    tool: &str,
+    args: &[&str],
+    path: &Path,
+    file: &SourceFile,
+    code: impl Fn(&serde_json::Value) -> String,
+) -> Vec<Diagnostic> {
+    let Ok(o) = Command::new(tool).args(args).arg(path).output() else {
+        return Vec::new();
+    };
+    let items: Vec<serde_json::Value> = serde_json::from_slice(&o.stdout).unwrap_or_default();
+    items
+        .iter()
+        .map(|i| {
+            at(
+                tool,
+                &code(i),
+                severity(i["level"].as_str().unwrap_or("")),
+                file,
+                num(&i["line"]),
+                num(&i["column"]),
+                i["message"].as_str().unwrap_or(""),
+            )
+        })
+        .collect()
+}
+
 /// The failure lines of promtool or amtool output, and the first `L:C:` position
 /// they name (promtool reports rule-file errors as `file: 11:15: group ...`).
 fn tool_failure(text: &str) -> (usize, usize, String) {
@@ -101,58 +130,22 @@ pub fn run(tree: &Tree) -> (Vec<Diagnostic>, Vec<String>) {
         };
         match &f.kind {
             Kind::Dockerfile(_) if hadolint => {
-                let Ok(o) = Command::new("hadolint")
-                    .args(["-f", "json", "--no-fail"])
-                    .arg(&path)
-                    .output()
-                else {
-                    continue;
-                };
-                let items: Vec<serde_json::Value> =
-                    serde_json::from_slice(&o.stdout).unwrap_or_default();
-                for i in items {
-                    let line = num(&i["line"]);
-                    let col = num(&i["column"]);
-                    out.push(at(
-                        "hadolint",
-                        i["code"].as_str().unwrap_or("?"),
-                        severity(i["level"].as_str().unwrap_or("")),
-                        &f.source,
-                        line,
-                        col,
-                        i["message"].as_str().unwrap_or(""),
-                    ));
-                }
+                out.extend(json_tool(
+                    "hadolint",
+                    &["-f", "json", "--no-fail"],
+                    &path,
+                    &f.source,
+                    |i| i["code"].as_str().unwrap_or("?").to_string(),
+                ));
             }
             Kind::Shell if shellcheck => {
-                let Ok(o) = Command::new("shellcheck")
-                    .args(["-f", "json"])
-                    .arg(&path)
-                    .output()
-                else {
-                    continue;
-                };
-                let items: Vec<serde_json::Value> =
-                    serde_json::from_slice(&o.stdout).unwrap_or_default();
-                for i in items {
-                    let line = num(&i["line"]);
-                    let col = num(&i["column"]);
-                    let code = format!("SC{}", i["code"].as_u64().unwrap_or(0));
-                    let level = match i["level"].as_str().unwrap_or("") {
-                        "error" => "error",
-                        "warning" => "warning",
-                        _ => "info",
-                    };
-                    out.push(at(
-                        "shellcheck",
-                        &code,
-                        severity(level),
-                        &f.source,
-                        line,
-                        col,
-                        i["message"].as_str().unwrap_or(""),
-                    ));
-                }
+                out.extend(json_tool(
+                    "shellcheck",
+                    &["-f", "json"],
+                    &path,
+                    &f.source,
+                    |i| format!("SC{}", i["code"].as_u64().unwrap_or(0)),
+                ));
             }
             Kind::Monitoring { what, .. } => {
                 let (tool, args): (&str, &[&str]) = match what {
