@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::fmt::Write as _;
 
 /// The phases an operation moves through. Each is written before the side effect it
 /// allows; `interrupted` marks an operation whose holder died, `reconciling` one being
@@ -199,7 +200,10 @@ pub fn audit_hash(prev: &str, r: &AuditRecord) -> String {
         h.update(part.len().to_le_bytes());
         h.update(part.as_bytes());
     }
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    h.finalize().iter().fold(String::new(), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
 }
 
 /// One difference between desired and observed state.
