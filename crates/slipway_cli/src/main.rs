@@ -3,10 +3,12 @@
 //! Exit codes: 0 ok, 2 input or usage error.
 
 mod commands;
+mod operate;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 #[derive(Parser)]
 #[command(
@@ -15,6 +17,10 @@ use std::process::ExitCode;
     about = "Turns a description of an application into infrastructure: Dockerfiles, Compose, scripts, with a traceability manifest."
 )]
 struct Cli {
+    /// The state store (deploy, status, drift, rollback, history): sqlite://PATH or
+    /// postgres://…; default SLIPWAY_DATABASE_URL, else sqlite://.slipway/state.db.
+    #[arg(long, global = true, value_name = "URL")]
+    database_url: Option<String>,
     /// Color in human output.
     #[arg(long, value_enum, default_value_t = Color::Auto, global = true)]
     color: Color,
@@ -120,6 +126,80 @@ enum Command {
         #[arg(long)]
         deep: bool,
     },
+    /// Deploy SPEC on an engine: generate, build, plan, apply behind a lock, wait for
+    /// health, roll back automatically when a health gate fails. Exit 0 deployed (or
+    /// planned), 1 failed, rolled back or refused, 2 input error.
+    Deploy {
+        #[arg(default_value = "slipway.yaml")]
+        spec: PathBuf,
+        /// The environment (declared in the spec).
+        #[arg(long = "env")]
+        environment: String,
+        #[arg(long, default_value = "compose", value_parser = clap::builder::PossibleValuesParser::new(slipway_engine::RUNTIMES))]
+        runtime: String,
+        /// Show what would change on the engine; apply nothing.
+        #[arg(long)]
+        plan: bool,
+        /// `rolling`: one service at a time, each gated on health.
+        #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(["rolling"]))]
+        strategy: Option<String>,
+        /// Default: derived from the spec, environment, runtime and project.
+        #[arg(long)]
+        deployment_id: Option<String>,
+        /// The engine project (default: the spec's `name`).
+        #[arg(long)]
+        project: Option<String>,
+        /// Use image TO wherever FROM is referenced; repeatable.
+        #[arg(long = "image-map", value_name = "FROM=TO", value_parser = parse_image_map)]
+        image_map: Vec<(String, String)>,
+        /// Output folder for the generated files (default: infrastructure/ next to the spec).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Deploy generated files edited by hand as they are.
+        #[arg(long)]
+        adopt: bool,
+        /// Regenerate generated files edited by hand.
+        #[arg(long, conflicts_with = "adopt")]
+        overwrite: bool,
+        /// Seconds the health gates may take.
+        #[arg(long, default_value_t = 180)]
+        health_timeout: u64,
+        /// Seconds any one engine call (build, up) may take before it is killed.
+        #[arg(long, default_value_t = 900)]
+        timeout: u64,
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+    /// Put the last good release before deployment ID back on its target.
+    Rollback {
+        id: String,
+        #[arg(long, default_value_t = 180)]
+        health_timeout: u64,
+        #[arg(long, default_value_t = 900)]
+        timeout: u64,
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+    /// A deployment's current operation, health (from the engine now) and sync (from
+    /// the latest drift scan). Default: the deployment operated on last.
+    Status {
+        id: Option<String>,
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+    /// Compare what is deployed with what runs, and the generated files with what was
+    /// generated. Exit 1 when anything drifted.
+    Drift {
+        id: Option<String>,
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+    /// The audit log (hash-chained), for one deployment or all.
+    History {
+        id: Option<String>,
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
     /// Print a rule's documentation.
     Explain { rule: String },
     /// List every rule.
@@ -148,6 +228,7 @@ fn main() -> ExitCode {
                 && std::io::IsTerminal::is_terminal(&std::io::stderr())
         }
     };
+    let db = cli.database_url.as_deref();
     let result = match cli.command {
         Command::Init { dir, force } => commands::init(&dir, force),
         Command::Detect { dir, format } => commands::detect(&dir, format == Format::Json),
@@ -194,6 +275,61 @@ fn main() -> ExitCode {
                 CheckFormat::Github => "github",
             };
             commands::check(&paths, &profile, fmt, &fail_on, deep, color)
+        }
+        Command::Deploy {
+            spec,
+            environment,
+            runtime,
+            plan,
+            strategy,
+            deployment_id,
+            project,
+            image_map,
+            out,
+            adopt,
+            overwrite,
+            health_timeout,
+            timeout,
+            format,
+        } => {
+            let opts = slipway_engine::DeployOptions {
+                spec,
+                environment,
+                runtime,
+                plan_only: plan,
+                rolling: strategy.is_some(),
+                deployment_id,
+                project,
+                image_map,
+                out,
+                adopt,
+                overwrite,
+                health_timeout: Duration::from_secs(health_timeout),
+                call_timeout: Duration::from_secs(timeout),
+            };
+            operate::deploy(db, &opts, format == Format::Json, color)
+        }
+        Command::Rollback {
+            id,
+            health_timeout,
+            timeout,
+            format,
+        } => {
+            let apply = slipway_engine::ApplyOptions {
+                rolling: false,
+                call_timeout: Duration::from_secs(timeout),
+                health_deadline: Duration::from_secs(health_timeout),
+            };
+            operate::rollback(db, &id, &apply, format == Format::Json, color)
+        }
+        Command::Status { id, format } => {
+            operate::status(db, id.as_deref(), format == Format::Json, color)
+        }
+        Command::Drift { id, format } => {
+            operate::drift(db, id.as_deref(), format == Format::Json, color)
+        }
+        Command::History { id, format } => {
+            operate::history(db, id.as_deref(), format == Format::Json, color)
         }
         Command::Explain { rule } => Ok(commands::explain(&rule)),
         Command::Rules { format } => commands::rules(format == Format::Json),

@@ -27,6 +27,21 @@ use std::collections::BTreeMap;
 /// The targets this version has emitters for.
 pub const EMITTED_TARGETS: &[&str] = &["docker", "compose", "scripts", "kubernetes"];
 
+/// Secret files slipway creates with random values (the passwords of resources it
+/// runs); every other secret file the compose files name is the user's to provide.
+#[must_use]
+pub fn generated_secrets(app: &slipway_model::App) -> Vec<String> {
+    let mut v: Vec<String> = app
+        .resources
+        .values()
+        .filter(|r| r.external.is_none())
+        .flat_map(resources::secrets)
+        .collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
 pub const GENERATOR: &str = concat!("slipway ", env!("CARGO_PKG_VERSION"));
 
 /// Where each built service's source sits relative to the generated files.

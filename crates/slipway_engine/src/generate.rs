@@ -47,6 +47,12 @@ pub struct GenerateReport {
     /// The unified diff, for `--dry-run`.
     pub diff: Option<String>,
     pub written: bool,
+    /// The app's name (the default project name on an engine).
+    pub project: String,
+    /// sha256 of the canonical model (after image maps), the generator and environment.
+    pub spec_hash: String,
+    /// Secret files slipway fills with random values when they are missing.
+    pub generated_secrets: Vec<String>,
 }
 
 impl GenerateReport {
@@ -115,12 +121,12 @@ fn detect_services(app: &mut App, spec_dir: &Path, file: &SourceFile, diags: &mu
     }
 }
 
-fn build_id(app: &App, opts: &GenerateOptions) -> String {
+fn spec_hash(app: &App, opts: &GenerateOptions) -> String {
     let mut h = Sha256::new();
     h.update(serde_json::to_vec(app).unwrap_or_default());
     h.update(GENERATOR.as_bytes());
     h.update(opts.environment.as_deref().unwrap_or("").as_bytes());
-    h.finalize().iter().take(6).fold(String::new(), |mut s, b| {
+    h.finalize().iter().fold(String::new(), |mut s, b| {
         let _ = write!(s, "{b:02x}");
         s
     })
@@ -200,10 +206,13 @@ pub fn generate(opts: &GenerateOptions) -> Result<GenerateReport, EngineError> {
         return Ok(report);
     }
 
+    report.spec_hash = spec_hash(&app, opts);
+    report.project.clone_from(&app.name);
+    report.generated_secrets = slipway_emit::generated_secrets(&app);
     let mut req = EmitRequest {
         environment: opts.environment.clone(),
         source: trace_name,
-        build_id: build_id(&app, opts),
+        build_id: report.spec_hash[..12].to_string(),
         ..Default::default()
     };
     for svc in app.services.values() {

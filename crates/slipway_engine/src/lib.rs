@@ -1,13 +1,28 @@
-//! The use cases, shared by the CLI and (later) the agent: `init`, `detect` and
-//! `generate`. Reading inputs, calling importers and emitters, and writing the output
-//! tree safely (atomic files, hand edits kept) happen here. No clap, no HTTP.
+//! The use cases, shared by the CLI and (later) the agent: `init`, `detect`,
+//! `generate`, and on a real engine `deploy` (plan, apply, rollback), `status`,
+//! `drift`, `history` and reconciliation after a crash. Reading inputs, calling
+//! importers and emitters, writing the output tree safely (atomic files, hand edits
+//! kept), and recording every operation in the state store happen here. No clap, no HTTP.
 
+mod deploy;
 mod generate;
+mod holder;
 mod init;
 mod input;
 mod input_more;
+mod inspect;
+mod operation;
+mod ops;
 mod paths;
+mod reconcile;
 mod write;
+
+pub use deploy::{deploy, rollback, DeployOptions};
+pub use inspect::{drift, history, status, DriftReport, History, OperationView, Status, SyncView};
+pub use ops::{database_url, local_actor, EngineEvent, Ops, OpsError, Outcome};
+pub use reconcile::reconcile;
+pub use slipway_runtime::{ApplyOptions, HealthReport, Plan, RUNTIMES};
+pub use slipway_store::{verify_chain, AuditRecord, Phase};
 
 pub use generate::{generate, GenerateOptions, GenerateReport, DEFAULT_OUT};
 pub use init::{init, InitReport};

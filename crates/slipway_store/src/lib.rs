@@ -63,7 +63,7 @@ pub trait Store: Send + Sync {
     fn operation(&self, id: &str) -> Result<Option<Operation>>;
     /// Oldest first; all of them when `deployment_id` is `None`.
     fn operations(&self, deployment_id: Option<&str>) -> Result<Vec<Operation>>;
-    /// Operations not in a terminal phase.
+    /// Operations not in a terminal phase (and applies that stopped at `planned`).
     fn open_operations(&self) -> Result<Vec<Operation>>;
     /// The newest operation on `target` that left a release serving (a succeeded
     /// apply, rollback or reconcile), optionally skipping one deployment's.

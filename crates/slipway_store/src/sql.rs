@@ -305,7 +305,8 @@ impl<B: Backend> Store for SqlStore<B> {
     fn open_operations(&self) -> Result<Vec<Operation>> {
         self.read(
             &format!(
-                "SELECT {OPERATION_COLS} FROM operations WHERE phase IN ({}) ORDER BY seq",
+                // An apply that stopped at `planned` never got to apply: open too.
+                "SELECT {OPERATION_COLS} FROM operations WHERE phase IN ({}) OR (phase = 'planned' AND kind <> 'plan') ORDER BY seq",
                 phase_list(&Phase::open())
             ),
             &[],
