@@ -42,6 +42,13 @@ pub fn time(ms: i64) -> String {
     )
 }
 
+/// Reports that only say what reconciliation did (status, drift): stderr, either format.
+fn show_reconciled(e: &EngineEvent) {
+    if e.kind == "reconcile" || (e.kind == "phase" && e.data["phase"] == "interrupted") {
+        show_event(e, false);
+    }
+}
+
 /// A live event: a JSON line on stdout, or a progress line on stderr.
 fn show_event(e: &EngineEvent, as_json: bool) {
     if as_json {
@@ -223,7 +230,7 @@ pub fn rollback(
 
 pub fn status(url: Option<&str>, id: Option<&str>, as_json: bool, color: bool) -> Result<u8> {
     let state = open(url)?;
-    let st = match slipway_engine::status(&state, id, &mut |e| show_event(e, as_json)) {
+    let st = match slipway_engine::status(&state, id, &mut show_reconciled) {
         Ok(s) => s,
         Err(e) => return Ok(fail(&e, as_json, color)),
     };
@@ -332,7 +339,7 @@ pub fn status(url: Option<&str>, id: Option<&str>, as_json: bool, color: bool) -
 
 pub fn drift(url: Option<&str>, id: Option<&str>, as_json: bool, color: bool) -> Result<u8> {
     let state = open(url)?;
-    let report = match slipway_engine::drift(&state, id, &mut |e| show_event(e, as_json)) {
+    let report = match slipway_engine::drift(&state, id, &mut show_reconciled) {
         Ok(r) => r,
         Err(e) => return Ok(fail(&e, as_json, color)),
     };
