@@ -126,6 +126,41 @@ pub fn stack_document(release: &Value) -> Value {
 }
 
 impl SwarmRuntime {
+    /// Why the service's recent tasks ended, as the swarm recorded it.
+    fn task_errors(&self, service_id: &str) -> Option<String> {
+        let filters = format!("{{\"service\":[\"{service_id}\"]}}");
+        let tasks = self
+            .api
+            .get(&format!("/tasks?filters={}", encode(&filters)))
+            .ok()??;
+        let mut why: Vec<String> = tasks
+            .as_array()?
+            .iter()
+            .filter(|t| {
+                t["Status"]["Err"].is_string()
+                    || t["Status"]["ContainerStatus"]["ExitCode"]
+                        .as_i64()
+                        .unwrap_or(0)
+                        != 0
+            })
+            .map(|t| {
+                format!(
+                    "task {}: {} {} (exit code {})",
+                    t["ID"].as_str().unwrap_or("").get(..12).unwrap_or(""),
+                    t["Status"]["State"].as_str().unwrap_or(""),
+                    t["Status"]["Err"]
+                        .as_str()
+                        .unwrap_or(t["Status"]["Message"].as_str().unwrap_or("")),
+                    t["Status"]["ContainerStatus"]["ExitCode"]
+                        .as_i64()
+                        .unwrap_or(0)
+                )
+            })
+            .collect();
+        why.truncate(3);
+        (!why.is_empty()).then(|| why.join("; "))
+    }
+
     fn services(&self, project: &str) -> Result<Vec<Value>, RuntimeError> {
         let filters = format!("{{\"label\":[\"com.docker.stack.namespace={project}\"]}}");
         Ok(self
@@ -166,10 +201,13 @@ impl SwarmRuntime {
                         state @ ("paused" | "rollback_started" | "rollback_paused"
                         | "rollback_completed"),
                     ) => {
-                        let msg = s["UpdateStatus"]["Message"]
+                        let mut msg = s["UpdateStatus"]["Message"]
                             .as_str()
                             .unwrap_or("")
                             .to_string();
+                        if let Some(why) = self.task_errors(s["ID"].as_str().unwrap_or("")) {
+                            msg = format!("{msg}; {why}");
+                        }
                         progress(Progress::new(
                             Some(&short),
                             "unhealthy",
