@@ -332,6 +332,7 @@ fn deploy_plan_apply_and_an_automatic_rollback_when_the_new_release_fails_its_ga
     assert_eq!(plan["result"]["phase"], "planned");
     assert_eq!(greeting(h.port), "hello", "--plan applied nothing");
 
+    // Applied one service at a time, each gated on health.
     let (code, second) = h.json(&[
         "deploy",
         "--env",
@@ -340,6 +341,8 @@ fn deploy_plan_apply_and_an_automatic_rollback_when_the_new_release_fails_its_ga
         PY,
         "--health-timeout",
         "90",
+        "--strategy",
+        "rolling",
     ]);
     assert_eq!(code, 0, "{second}");
     let second_id = second["result"]["deployment_id"]
@@ -738,6 +741,36 @@ fn twenty_concurrent_deploys_of_one_id_apply_once() {
     assert_eq!(greeting(h.port), "hello");
 }
 
+/// Removes a compose project's containers, network and volumes.
+struct Down(String);
+impl Drop for Down {
+    fn drop(&mut self) {
+        let out = docker(&[
+            "ps",
+            "-aq",
+            "--filter",
+            &format!("label=com.docker.compose.project={}", self.0),
+        ]);
+        for id in String::from_utf8_lossy(&out.stdout).split_whitespace() {
+            docker(&["rm", "-f", id]);
+        }
+        docker(&["network", "rm", &format!("{}_default", self.0)]);
+        for v in ["db-data", "cache-data"] {
+            docker(&["volume", "rm", &format!("{}_{v}", self.0)]);
+        }
+    }
+}
+
+/// Leaves swarm mode if the test turned it on.
+struct Leave(bool);
+impl Drop for Leave {
+    fn drop(&mut self) {
+        if self.0 {
+            docker(&["swarm", "leave", "--force"]);
+        }
+    }
+}
+
 #[test]
 #[ignore = "needs docker"]
 fn shop_deploys_and_plans_exactly_an_environment_change() {
@@ -776,24 +809,6 @@ fn shop_deploys_and_plans_exactly_an_environment_change() {
             .unwrap();
         (out.status.code().unwrap_or(-1), last_json(&out))
     };
-    struct Down(String);
-    impl Drop for Down {
-        fn drop(&mut self) {
-            let out = docker(&[
-                "ps",
-                "-aq",
-                "--filter",
-                &format!("label=com.docker.compose.project={}", self.0),
-            ]);
-            for id in String::from_utf8_lossy(&out.stdout).split_whitespace() {
-                docker(&["rm", "-f", id]);
-            }
-            docker(&["network", "rm", &format!("{}_default", self.0)]);
-            for v in ["db-data", "cache-data"] {
-                docker(&["volume", "rm", &format!("{}_{v}", self.0)]);
-            }
-        }
-    }
     let _down = Down(project.clone());
     let (code, first) = run(&[]);
     assert_eq!(code, 0, "{first}");
@@ -858,14 +873,6 @@ fn swarm_deploys_rolls_an_update_and_rolls_back() {
     let was_active = String::from_utf8_lossy(&info.stdout).trim() == "active";
     if !was_active {
         ok(&docker(&["swarm", "init", "--advertise-addr", "127.0.0.1"]));
-    }
-    struct Leave(bool);
-    impl Drop for Leave {
-        fn drop(&mut self) {
-            if self.0 {
-                docker(&["swarm", "leave", "--force"]);
-            }
-        }
     }
     let _leave = Leave(!was_active);
     let h = Hello::new("sw", 1, "swarm");
