@@ -200,6 +200,41 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
     },
+    /// Run the HTTP agent (see /openapi.json): generate, deploy, status, drift,
+    /// audit, live events, metrics. Tokens: `NAME SCOPE SECRET` lines (scope read or
+    /// deploy) from --tokens-file or SLIPWAY_AGENT_TOKENS; required unless listening
+    /// on 127.0.0.1.
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:7878")]
+        listen: std::net::SocketAddr,
+        #[arg(long)]
+        tokens_file: Option<PathBuf>,
+        /// Requests, engine logs and inline specs.
+        #[arg(long, default_value = ".slipway/agent")]
+        data_dir: PathBuf,
+        /// Largest request body accepted (bytes).
+        #[arg(long, default_value_t = 1024 * 1024)]
+        max_body_bytes: usize,
+        /// Mutating calls per second per token.
+        #[arg(long, default_value_t = 50)]
+        rate_limit: u32,
+        /// Event ring size (events).
+        #[arg(long, default_value_t = 1_000_000)]
+        ring_events: usize,
+        #[arg(long, default_value_t = 1000)]
+        max_subscribers: usize,
+        /// Events published per second at most.
+        #[arg(long, default_value_t = 10_000)]
+        publish_rate: u32,
+        /// Seconds any one engine call may take.
+        #[arg(long, default_value_t = 900)]
+        engine_timeout: u64,
+        #[arg(long, default_value_t = 180)]
+        health_timeout: u64,
+        /// Seconds SIGTERM waits for running operations.
+        #[arg(long, default_value_t = 30)]
+        drain_timeout: u64,
+    },
     /// Print a rule's documentation.
     Explain { rule: String },
     /// List every rule.
@@ -330,6 +365,31 @@ fn main() -> ExitCode {
         }
         Command::History { id, format } => {
             operate::history(db, id.as_deref(), format == Format::Json, color)
+        }
+        Command::Serve {
+            listen,
+            tokens_file,
+            data_dir,
+            max_body_bytes,
+            rate_limit,
+            ring_events,
+            max_subscribers,
+            publish_rate,
+            engine_timeout,
+            health_timeout,
+            drain_timeout,
+        } => {
+            let url = db.map_or_else(slipway_engine::database_url, str::to_string);
+            let mut cfg = slipway_agent::AgentConfig::new(listen, data_dir, url);
+            cfg.max_body_bytes = max_body_bytes;
+            cfg.mutating_per_sec = rate_limit;
+            cfg.ring.max_events = ring_events;
+            cfg.ring.max_subscribers = max_subscribers;
+            cfg.ring.publish_per_sec = publish_rate;
+            cfg.engine_timeout = Duration::from_secs(engine_timeout);
+            cfg.health_timeout = Duration::from_secs(health_timeout);
+            cfg.drain_timeout = Duration::from_secs(drain_timeout);
+            operate::serve(cfg, tokens_file.as_deref())
         }
         Command::Explain { rule } => Ok(commands::explain(&rule)),
         Command::Rules { format } => commands::rules(format == Format::Json),

@@ -400,6 +400,20 @@ pub fn history(url: Option<&str>, id: Option<&str>, as_json: bool, color: bool) 
     Ok(u8::from(!h.chain_verified))
 }
 
+/// `slipway serve`: tokens from the file or SLIPWAY_AGENT_TOKENS, then the agent.
+pub fn serve(mut cfg: slipway_agent::AgentConfig, tokens_file: Option<&Path>) -> Result<u8> {
+    let text = match tokens_file {
+        Some(p) => std::fs::read_to_string(p)
+            .map_err(|e| anyhow::anyhow!("cannot read tokens file {}: {e}", p.display()))?,
+        None => std::env::var("SLIPWAY_AGENT_TOKENS")
+            .unwrap_or_default()
+            .replace(';', "\n"),
+    };
+    cfg.tokens = slipway_agent::parse_tokens(&text).map_err(|e| anyhow::anyhow!("tokens: {e}"))?;
+    slipway_agent::run(cfg)?;
+    Ok(0)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -236,28 +236,24 @@ fn deployment_id(spec_hash: &str, runtime: &str, project: &str) -> String {
     format!("d-{}", &h[..16])
 }
 
-/// Deploys (or, with `plan_only`, plans) the spec on its target.
-pub fn deploy(
-    state: &Ops,
-    opts: &DeployOptions,
-    sink: &mut dyn FnMut(&EngineEvent),
-) -> Result<Outcome, OpsError> {
-    let rt = runtime_for(&opts.runtime)?;
-    reconcile(state, sink)?;
-    let gen = GenerateOptions {
-        spec: opts.spec.clone(),
-        out: opts.out.clone(),
-        environment: Some(opts.environment.clone()),
-        image_map: opts.image_map.clone(),
-        dry_run: true,
-        force: opts.overwrite,
-        ..GenerateOptions::default()
-    };
-    let preview = generate(&gen)?;
-    if preview.has_errors() {
-        return Err(OpsError::Input(Box::new(preview)));
+/// What `register` found: the stored deployment, the generator's report, and the
+/// generated files edited by hand (allowed only with `adopt`).
+pub struct Registered {
+    pub deployment: Deployment,
+    pub report: crate::GenerateReport,
+    pub edited: Vec<String>,
+}
+
+/// Reads and checks the spec, and records the deployment it describes (its id
+/// derived from the spec unless given). With `write`, the files are generated too.
+/// Refuses an id already used for another spec, and hand-edited files unless adopted.
+pub fn register(state: &Ops, opts: &DeployOptions, write: bool) -> Result<Registered, OpsError> {
+    let gen = generate_options(opts, !write);
+    let report = generate(&gen)?;
+    if report.has_errors() {
+        return Err(OpsError::Input(Box::new(report)));
     }
-    let edited: Vec<String> = preview
+    let edited: Vec<String> = report
         .changes
         .iter()
         .filter(|c| c.status == FileStatus::KeptEdited)
@@ -269,21 +265,21 @@ pub fn deploy(
     let project = opts
         .project
         .clone()
-        .unwrap_or_else(|| preview.project.clone());
+        .unwrap_or_else(|| report.project.clone());
     let target = format!("{project}/{}/{}", opts.environment, opts.runtime);
     let dep = Deployment {
         id: opts
             .deployment_id
             .clone()
-            .unwrap_or_else(|| deployment_id(&preview.spec_hash, &opts.runtime, &project)),
+            .unwrap_or_else(|| deployment_id(&report.spec_hash, &opts.runtime, &project)),
         project,
         environment: opts.environment.clone(),
         runtime: opts.runtime.clone(),
         target,
-        spec_hash: preview.spec_hash.clone(),
+        spec_hash: report.spec_hash.clone(),
         generator: GENERATOR.to_string(),
         spec_path: absolute(&opts.spec).display().to_string(),
-        out_dir: preview.out_dir.display().to_string(),
+        out_dir: report.out_dir.display().to_string(),
         created_at: crate::holder::now_ms(),
     };
     let stored = state.store.put_deployment(&dep)?;
@@ -294,6 +290,39 @@ pub fn deploy(
             given: dep.spec_hash,
         });
     }
+    Ok(Registered {
+        deployment: stored,
+        report,
+        edited,
+    })
+}
+
+fn generate_options(opts: &DeployOptions, dry_run: bool) -> GenerateOptions {
+    GenerateOptions {
+        spec: opts.spec.clone(),
+        out: opts.out.clone(),
+        environment: Some(opts.environment.clone()),
+        image_map: opts.image_map.clone(),
+        dry_run,
+        force: opts.overwrite,
+        ..GenerateOptions::default()
+    }
+}
+
+/// Deploys (or, with `plan_only`, plans) the spec on its target.
+pub fn deploy(
+    state: &Ops,
+    opts: &DeployOptions,
+    sink: &mut dyn FnMut(&EngineEvent),
+) -> Result<Outcome, OpsError> {
+    let rt = runtime_for(&opts.runtime)?;
+    reconcile(state, sink)?;
+    let Registered {
+        deployment: stored,
+        edited,
+        ..
+    } = register(state, opts, false)?;
+    let gen = generate_options(opts, true);
     let mut run = OpRun::start(
         state.store.clone(),
         stored,

@@ -123,12 +123,19 @@ fn desired_of(
     Ok(desired_services(&rt.engine_document(&doc)))
 }
 
+/// Reconciles interrupted operations, then reports (see `status_view`).
 pub fn status(
     ops: &Ops,
     id: Option<&str>,
     sink: &mut dyn FnMut(&EngineEvent),
 ) -> Result<Status, OpsError> {
     reconcile(ops, sink)?;
+    status_view(ops, id)
+}
+
+/// A deployment's status without reconciling first (a long-running agent reconciles
+/// when it starts and owns its operations afterwards).
+pub fn status_view(ops: &Ops, id: Option<&str>) -> Result<Status, OpsError> {
     let dep = resolve(ops, id)?;
     let rt = runtime_for(&dep.runtime)?;
     let serving = serving(ops, &dep.target)?;

@@ -17,12 +17,44 @@ mod paths;
 mod reconcile;
 mod write;
 
-pub use deploy::{deploy, rollback, DeployOptions};
-pub use inspect::{drift, history, status, DriftReport, History, OperationView, Status, SyncView};
+pub use deploy::{deploy, register, rollback, DeployOptions, Registered};
+pub use inspect::{
+    drift, history, status, status_view, DriftReport, History, OperationView, Status, SyncView,
+};
 pub use ops::{database_url, local_actor, EngineEvent, Ops, OpsError, Outcome};
 pub use reconcile::reconcile;
+
+/// The policy verdict on a generated tree: `slipway check` with a profile, as the
+/// JSON report (`findings` with rule ids, severities and locations). `None` when the
+/// profile is not a built-in one.
+#[must_use]
+pub fn policy_check(out_dir: &std::path::Path, profile: &str) -> Option<serde_json::Value> {
+    let profile = slipway_checks::Profile::parse(profile)?;
+    let report = slipway_checks::check(&[out_dir.to_path_buf()], &profile);
+    Some(slipway_checks::report::to_json(
+        &report.findings,
+        &report.sources,
+        report.files_checked,
+    ))
+}
+pub use holder::now_ms;
 pub use slipway_runtime::{ApplyOptions, HealthReport, Plan, RUNTIMES};
-pub use slipway_store::{verify_chain, AuditRecord, Phase};
+pub use slipway_store::{verify_chain, AuditRecord, Phase, Store, Transition};
+
+/// Opens the state store a URL names (relative SQLite paths from `base`).
+pub fn open_store(
+    url: &str,
+    base: &std::path::Path,
+) -> Result<std::sync::Arc<dyn Store>, OpsError> {
+    Ok(std::sync::Arc::from(slipway_store::open(url, base)?))
+}
+
+/// A report's diagnostics as JSON items (rule id, severity, message, file, line,
+/// column, expected, help).
+#[must_use]
+pub fn diagnostics_json(report: &GenerateReport) -> serde_json::Value {
+    slipway_diagnostics::render_json(&report.diagnostics, &report.sources)["diagnostics"].take()
+}
 
 pub use generate::{generate, GenerateOptions, GenerateReport, DEFAULT_OUT};
 pub use init::{init, InitReport};

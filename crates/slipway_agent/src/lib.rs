@@ -1,0 +1,323 @@
+//! `slipway serve`: the engine's use cases behind an HTTP API (SPEC §6). Routes, bearer
+//! auth with read and deploy scopes, problem+json errors, body and rate limits, the
+//! live event stream (SSE, WebSocket, REST fallback), Prometheus metrics, JSON log
+//! lines, graceful shutdown on SIGTERM and reconciliation on start. The engine is
+//! blocking; its calls run on the blocking pool. Depends on the engine only.
+
+mod auth;
+mod events;
+mod metrics;
+mod openapi;
+mod problem;
+mod routes;
+
+pub use auth::{parse_tokens, Scope, Token};
+pub use events::{Ring, RingConfig};
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use metrics::{label, Metrics};
+use problem::Problem;
+use slipway_engine::{Ops, Store};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AgentError {
+    #[error("refusing to listen on {0} without a token: configure --tokens-file or SLIPWAY_AGENT_TOKENS, or listen on 127.0.0.1")]
+    OpenWithoutToken(SocketAddr),
+    #[error("cannot listen on {addr}")]
+    Listen {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot open the state store: {0}")]
+    Store(String),
+    #[error("cannot start the async runtime")]
+    Runtime(#[source] std::io::Error),
+    #[error("cannot create {path}")]
+    DataDir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct AgentConfig {
+    pub listen: SocketAddr,
+    pub tokens: Vec<Token>,
+    /// Requests, logs and inline specs live here.
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub max_body_bytes: usize,
+    /// Mutating calls per second per caller.
+    pub mutating_per_sec: u32,
+    pub ring: RingConfig,
+    pub engine_timeout: Duration,
+    pub health_timeout: Duration,
+    /// How long SIGTERM waits for running operations before it records them as
+    /// interrupted and exits.
+    pub drain_timeout: Duration,
+    /// A subscriber that does not read for this long is dropped.
+    pub subscriber_stall: Duration,
+}
+
+impl AgentConfig {
+    pub fn new(listen: SocketAddr, data_dir: PathBuf, database_url: String) -> AgentConfig {
+        AgentConfig {
+            listen,
+            tokens: Vec::new(),
+            data_dir,
+            database_url,
+            max_body_bytes: 1024 * 1024,
+            mutating_per_sec: 50,
+            ring: RingConfig::default(),
+            engine_timeout: Duration::from_secs(900),
+            health_timeout: Duration::from_secs(180),
+            drain_timeout: Duration::from_secs(30),
+            subscriber_stall: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Token-bucket state of one caller.
+struct Bucket {
+    tokens: f64,
+    at: Instant,
+}
+
+pub struct AppState {
+    pub cfg: AgentConfig,
+    pub store: Arc<dyn Store>,
+    pub ring: Arc<Ring>,
+    pub metrics: Metrics,
+    pub ready: AtomicBool,
+    pub draining: AtomicBool,
+    /// Deployment id -> operation id (once known) of applies this agent runs.
+    pub inflight: Mutex<HashMap<String, Option<String>>>,
+    pub running: AtomicUsize,
+    buckets: Mutex<HashMap<String, Bucket>>,
+    pub status_cache: Mutex<HashMap<String, (Instant, bytes::Bytes)>>,
+}
+
+impl AppState {
+    pub fn ops(&self, actor: &str) -> Ops {
+        Ops {
+            store: self.store.clone(),
+            actor: actor.to_string(),
+        }
+    }
+
+    /// One JSON log line on stderr.
+    pub fn log(&self, level: &str, msg: &str, fields: &serde_json::Value) {
+        let mut line =
+            serde_json::json!({ "ts": slipway_engine::now_ms(), "level": level, "msg": msg });
+        if let (Some(l), Some(f)) = (line.as_object_mut(), fields.as_object()) {
+            l.extend(f.clone());
+        }
+        eprintln!("{line}");
+    }
+
+    /// Refuses a caller above `mutating_per_sec`.
+    pub fn rate_limit(&self, who: &str) -> Result<(), Problem> {
+        let rate = f64::from(self.cfg.mutating_per_sec.max(1));
+        let Ok(mut b) = self.buckets.lock() else {
+            return Ok(());
+        };
+        let e = b.entry(who.to_string()).or_insert(Bucket {
+            tokens: rate,
+            at: Instant::now(),
+        });
+        e.tokens = (e.tokens + e.at.elapsed().as_secs_f64() * rate).min(rate);
+        e.at = Instant::now();
+        if e.tokens < 1.0 {
+            return Err(Problem::new(
+                axum::http::StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "Too many requests",
+                format!(
+                    "at most {} mutating calls per second per caller",
+                    self.cfg.mutating_per_sec
+                ),
+            )
+            .retry_after(1));
+        }
+        e.tokens -= 1.0;
+        Ok(())
+    }
+}
+
+/// Metrics for every request, and 503 while draining (probes excepted).
+async fn observe(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = req.method().to_string();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_string(), |m| m.as_str().to_string());
+    let resp = if state.draining.load(Ordering::SeqCst)
+        && !matches!(route.as_str(), "/healthz" | "/readyz" | "/metrics")
+    {
+        Problem::new(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "draining",
+            "The agent is shutting down",
+            "retry against another agent or after the restart",
+        )
+        .retry_after(5)
+        .into_response()
+    } else {
+        next.run(req).await
+    };
+    let status = resp.status().as_u16();
+    state.metrics.http_requests.add(
+        &format!(
+            "method=\"{}\",route=\"{}\",status=\"{status}\"",
+            label(&method),
+            label(&route)
+        ),
+        1,
+    );
+    state
+        .metrics
+        .http_duration
+        .observe(started.elapsed().as_secs_f64());
+    resp
+}
+
+pub fn router(state: Arc<AppState>) -> axum::Router {
+    routes::routes(state.clone())
+        .layer(axum::middleware::from_fn_with_state(state.clone(), observe))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            state.cfg.max_body_bytes,
+        ))
+        .with_state(state)
+}
+
+/// Opens the store, reconciles interrupted operations, listens, and serves until
+/// SIGTERM or SIGINT; then drains.
+pub async fn serve(cfg: AgentConfig) -> Result<(), AgentError> {
+    if !cfg.listen.ip().is_loopback() && cfg.tokens.is_empty() {
+        return Err(AgentError::OpenWithoutToken(cfg.listen));
+    }
+    for sub in ["logs", "requests", "specs"] {
+        let p = cfg.data_dir.join(sub);
+        std::fs::create_dir_all(&p).map_err(|source| AgentError::DataDir {
+            path: p.clone(),
+            source,
+        })?;
+    }
+    let listener = tokio::net::TcpListener::bind(cfg.listen)
+        .await
+        .map_err(|source| AgentError::Listen {
+            addr: cfg.listen,
+            source,
+        })?;
+    let (url, base) = (cfg.database_url.clone(), cfg.data_dir.clone());
+    let store = tokio::task::spawn_blocking(move || slipway_engine::open_store(&url, &base))
+        .await
+        .map_err(|e| AgentError::Store(e.to_string()))?
+        .map_err(|e| AgentError::Store(e.to_string()))?;
+    let state = Arc::new(AppState {
+        ring: Arc::new(Ring::new(cfg.ring.clone())),
+        cfg,
+        store,
+        metrics: Metrics::default(),
+        ready: AtomicBool::new(false),
+        draining: AtomicBool::new(false),
+        inflight: Mutex::new(HashMap::new()),
+        running: AtomicUsize::new(0),
+        buckets: Mutex::new(HashMap::new()),
+        status_cache: Mutex::new(HashMap::new()),
+    });
+    state.log(
+        "info",
+        "listening",
+        &serde_json::json!({ "addr": state.cfg.listen.to_string(), "stage": "start" }),
+    );
+    // Reconcile on the side: /readyz says false until it is done.
+    let st = state.clone();
+    tokio::spawn(async move {
+        let ring = st.ring.clone();
+        let ops = st.ops("agent");
+        let done = tokio::task::spawn_blocking(move || {
+            slipway_engine::reconcile(&ops, &mut |e| {
+                ring.publish(
+                    &e.kind,
+                    Some(&e.deployment_id),
+                    &serde_json::json!({ "operation_id": e.operation_id, "data": e.data }),
+                );
+            })
+        })
+        .await;
+        match done {
+            Ok(Ok(settled)) => st.log(
+                "info",
+                "reconciled",
+                &serde_json::json!({ "stage": "reconcile", "operations": settled.len() }),
+            ),
+            Ok(Err(e)) => st.log(
+                "error",
+                &format!("reconciliation failed: {e}"),
+                &serde_json::json!({ "stage": "reconcile" }),
+            ),
+            Err(e) => st.log(
+                "error",
+                &format!("reconciliation panicked: {e}"),
+                &serde_json::json!({ "stage": "reconcile" }),
+            ),
+        }
+        st.ready.store(true, Ordering::SeqCst);
+    });
+    let st = state.clone();
+    let shutdown = async move {
+        let Ok(mut term) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        else {
+            return;
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+        st.draining.store(true, Ordering::SeqCst);
+        st.log("info", "draining", &serde_json::json!({ "stage": "shutdown", "running": st.running.load(Ordering::SeqCst) }));
+        let until = Instant::now() + st.cfg.drain_timeout;
+        while st.running.load(Ordering::SeqCst) > 0 && Instant::now() < until {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        routes::persist_interrupted(&st);
+    };
+    axum::serve(
+        listener,
+        router(state.clone()).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+    .map_err(|source| AgentError::Listen {
+        addr: state.cfg.listen,
+        source,
+    })?;
+    state.log(
+        "info",
+        "stopped",
+        &serde_json::json!({ "stage": "shutdown" }),
+    );
+    Ok(())
+}
+
+/// `serve` on a multi-threaded runtime of its own, for the CLI.
+pub fn run(cfg: AgentConfig) -> Result<(), AgentError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(AgentError::Runtime)?
+        .block_on(serve(cfg))
+}

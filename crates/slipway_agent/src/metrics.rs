@@ -1,0 +1,182 @@
+//! Prometheus metrics, rendered in the text exposition format. Labels are bounded
+//! sets (method, route template, status, severity, drift category): never a
+//! deployment id.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Mutex;
+
+/// A histogram with fixed buckets (seconds).
+pub struct Histogram {
+    bounds: &'static [f64],
+    inner: Mutex<(Vec<u64>, f64, u64)>,
+}
+
+impl Histogram {
+    pub fn new(bounds: &'static [f64]) -> Histogram {
+        Histogram {
+            bounds,
+            inner: Mutex::new((vec![0; bounds.len()], 0.0, 0)),
+        }
+    }
+
+    pub fn observe(&self, v: f64) {
+        if let Ok(mut g) = self.inner.lock() {
+            for (i, b) in self.bounds.iter().enumerate() {
+                if v <= *b {
+                    g.0[i] += 1;
+                }
+            }
+            g.1 += v;
+            g.2 += 1;
+        }
+    }
+
+    fn render(&self, name: &str, help: &str, out: &mut String) {
+        let Ok(g) = self.inner.lock() else { return };
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
+        for (i, b) in self.bounds.iter().enumerate() {
+            let _ = writeln!(out, "{name}_bucket{{le=\"{b}\"}} {}", g.0[i]);
+        }
+        let _ = writeln!(
+            out,
+            "{name}_bucket{{le=\"+Inf\"}} {}\n{name}_sum {}\n{name}_count {}",
+            g.2, g.1, g.2
+        );
+    }
+}
+
+/// Counters keyed by a rendered label set.
+#[derive(Default)]
+pub struct Counter(Mutex<BTreeMap<String, u64>>);
+
+impl Counter {
+    pub fn add(&self, labels: &str, n: u64) {
+        if let Ok(mut m) = self.0.lock() {
+            *m.entry(labels.to_string()).or_default() += n;
+        }
+    }
+
+    fn render(&self, name: &str, help: &str, out: &mut String) {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
+        if let Ok(m) = self.0.lock() {
+            if m.is_empty() {
+                let _ = writeln!(out, "{name} 0");
+            }
+            for (labels, v) in m.iter() {
+                if labels.is_empty() {
+                    let _ = writeln!(out, "{name} {v}");
+                } else {
+                    let _ = writeln!(out, "{name}{{{labels}}} {v}");
+                }
+            }
+        }
+    }
+}
+
+pub struct Metrics {
+    pub apply_duration: Histogram,
+    pub policy_violations: Counter,
+    pub drift_events: Counter,
+    pub http_requests: Counter,
+    pub http_duration: Histogram,
+    pub operations_in_progress: AtomicI64,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics {
+            apply_duration: Histogram::new(&[
+                1.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0,
+            ]),
+            policy_violations: Counter::default(),
+            drift_events: Counter::default(),
+            http_requests: Counter::default(),
+            http_duration: Histogram::new(&[
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1.0, 5.0,
+            ]),
+            operations_in_progress: AtomicI64::new(0),
+        }
+    }
+}
+
+/// Escapes a label value.
+pub fn label(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+impl Metrics {
+    /// The exposition text; `ring` adds the event-stream gauges and counters.
+    pub fn render(&self, ring: &crate::events::Ring) -> String {
+        let mut out = String::new();
+        self.apply_duration.render(
+            "infra_apply_duration_seconds",
+            "Time from the start of an apply to its end (succeeded, failed or rolled back).",
+            &mut out,
+        );
+        self.policy_violations.render(
+            "infra_policy_violations_total",
+            "Policy findings reported by /generate, by severity.",
+            &mut out,
+        );
+        self.drift_events.render(
+            "infra_drift_events_total",
+            "Drift findings reported by drift scans, by category.",
+            &mut out,
+        );
+        self.http_requests.render(
+            "http_requests_total",
+            "HTTP requests by method, route template and status.",
+            &mut out,
+        );
+        self.http_duration.render(
+            "http_request_duration_seconds",
+            "HTTP request latency.",
+            &mut out,
+        );
+        let gauges = [
+            (
+                "infra_operations_in_progress",
+                "Operations this agent is running now.",
+                self.operations_in_progress
+                    .load(Ordering::Relaxed)
+                    .to_string(),
+            ),
+            (
+                "infra_event_subscribers",
+                "Live event-stream subscribers.",
+                ring.subscribers.load(Ordering::Relaxed).to_string(),
+            ),
+        ];
+        for (name, help, v) in gauges {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {v}");
+        }
+        let counters = [
+            (
+                "infra_events_published_total",
+                "Events published to the stream.",
+                ring.published.load(Ordering::Relaxed),
+            ),
+            (
+                "infra_events_dropped_total",
+                "Events dropped by the publish rate limit.",
+                ring.dropped.load(Ordering::Relaxed),
+            ),
+            (
+                "infra_event_subscribers_dropped_total",
+                "Subscribers dropped because they stopped reading.",
+                ring.subscribers_dropped.load(Ordering::Relaxed),
+            ),
+        ];
+        for (name, help, v) in counters {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}"
+            );
+        }
+        out
+    }
+}

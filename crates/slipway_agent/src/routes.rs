@@ -1,0 +1,996 @@
+//! The endpoints. Each checks its token, parses its body strictly (unknown fields are
+//! errors), runs the engine on the blocking pool, and answers JSON or problem+json.
+
+use crate::auth::{authorize, Scope};
+use crate::events::{pump, subscribe, Encoding};
+use crate::problem::Problem;
+use crate::AppState;
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequestParts, Path, Query, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use slipway_engine::{DeployOptions, OpsError, Phase};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+type S = State<Arc<AppState>>;
+
+pub fn routes(_state: Arc<AppState>) -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/", get(index))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .route("/openapi.json", get(openapi))
+        .route("/generate", post(generate))
+        .route("/deploy", post(deploy))
+        .route("/drift-scan", post(drift_scan))
+        .route("/status/{deployment_id}", get(status))
+        .route("/audit", get(audit))
+        .route("/events", get(events))
+        .route("/logs/{logs_ref}", get(logs))
+        .fallback(|| async { Problem::not_found("no such endpoint; see /openapi.json") })
+}
+
+fn json_bytes(status: StatusCode, body: Bytes) -> Response {
+    let mut r = (status, body).into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().fold(String::new(), |mut s, b| {
+        use std::fmt::Write as _;
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+/// Parses a JSON body strictly; an oversized one is 413, a malformed one 422.
+fn parse<T: serde::de::DeserializeOwned>(
+    body: Result<Bytes, BytesRejection>,
+) -> Result<T, Problem> {
+    let bytes = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Problem::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "The body is too large",
+                e.body_text(),
+            )
+        } else {
+            Problem::validation(e.body_text())
+        }
+    })?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        Problem::validation(format!("body: {e}"))
+            .with("line", json!(e.line()))
+            .with("column", json!(e.column()))
+    })
+}
+
+fn valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 128
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+        && !id.starts_with('.')
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, Problem> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Problem::internal(format!("the engine task failed: {e}")))
+}
+
+/// An engine refusal or failure as a problem document.
+fn ops_problem(e: &OpsError, logs_ref: Option<&str>) -> Problem {
+    match e {
+        OpsError::Input(report) => Problem::validation("the spec has errors")
+            .with("errors", slipway_engine::diagnostics_json(report)),
+        OpsError::IdReused { id, .. } => Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "deployment_id_conflict",
+            "The deployment id is taken",
+            e.to_string(),
+        )
+        .with("deployment_id", json!(id)),
+        OpsError::HandEdited(files) => Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "hand_edited",
+            "Generated files were edited by hand",
+            e.to_string(),
+        )
+        .with("files", json!(files)),
+        OpsError::UnknownDeployment(_) | OpsError::NoDeployments => Problem::new(
+            StatusCode::NOT_FOUND,
+            "unknown_deployment",
+            "No such deployment",
+            e.to_string(),
+        ),
+        OpsError::NothingToRollBack(_) => Problem::new(
+            StatusCode::CONFLICT,
+            "not_deployed",
+            "Nothing deployed",
+            e.to_string(),
+        ),
+        OpsError::MissingSecret(_) => Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "missing_secret",
+            "A secret file is missing",
+            e.to_string(),
+        ),
+        OpsError::UnknownRuntime(_) => Problem::validation(e.to_string()),
+        OpsError::Runtime(r) => {
+            let mut p = Problem::new(
+                StatusCode::BAD_GATEWAY,
+                "engine_failed",
+                "The engine failed",
+                e.to_string(),
+            );
+            if let Some(l) = logs_ref {
+                p = p.with("logs_ref", json!(l));
+            }
+            if let Some(c) = r.exit_code() {
+                p = p.with("exit_code", json!(c));
+            }
+            if let Some(t) = r.engine_output() {
+                p = p.with("stderr_tail", json!(t));
+            }
+            p
+        }
+        _ => Problem::internal(e.to_string()),
+    }
+}
+
+/// Replaces the values of the deployment's secret files in engine output.
+fn redact(text: &str, out_dir: &str) -> String {
+    let mut t = text.to_string();
+    if let Ok(dir) = std::fs::read_dir(PathBuf::from(out_dir).join("compose/secrets")) {
+        for e in dir.flatten() {
+            if let Ok(v) = std::fs::read_to_string(e.path()) {
+                let v = v.trim();
+                if v.len() >= 6 {
+                    t = t.replace(v, "[redacted]");
+                }
+            }
+        }
+    }
+    t
+}
+
+fn write_log(state: &AppState, logs_ref: &str, text: &str, out_dir: &str) {
+    let _ = std::fs::write(
+        state
+            .cfg
+            .data_dir
+            .join("logs")
+            .join(format!("{logs_ref}.log")),
+        redact(text, out_dir),
+    );
+}
+
+async fn index() -> Response {
+    let body = "<!doctype html><title>slipway agent</title><h1>slipway agent</h1><p>API: <a href=\"/openapi.json\">/openapi.json</a>. The dashboard is not built yet.</p>";
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
+}
+
+async fn healthz() -> Response {
+    json_bytes(StatusCode::OK, Bytes::from_static(b"{\"status\":\"ok\"}"))
+}
+
+async fn readyz(State(st): S) -> Response {
+    if st.ready.load(Ordering::SeqCst) && !st.draining.load(Ordering::SeqCst) {
+        json_bytes(StatusCode::OK, Bytes::from_static(b"{\"ready\":true}"))
+    } else {
+        let why = if st.draining.load(Ordering::SeqCst) {
+            "draining"
+        } else {
+            "reconciling interrupted operations"
+        };
+        Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not_ready",
+            "Not ready",
+            why,
+        )
+        .retry_after(1)
+        .into_response()
+    }
+}
+
+async fn metrics(State(st): S) -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        st.metrics.render(&st.ring),
+    )
+        .into_response()
+}
+
+async fn openapi() -> Response {
+    json_bytes(
+        StatusCode::OK,
+        Bytes::from(crate::openapi::document().to_string()),
+    )
+}
+
+#[derive(Debug, Default, Deserialize, Serialize, Clone)]
+#[serde(deny_unknown_fields)]
+struct Parameters {
+    /// Registry mirror: image FROM is used as TO.
+    #[serde(default)]
+    image_map: BTreeMap<String, String>,
+    project: Option<String>,
+    /// Output folder (absolute); default `infrastructure/` next to the spec.
+    out: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Serialize, Clone)]
+#[serde(deny_unknown_fields)]
+struct GenerateRequest {
+    deployment_id: Option<String>,
+    environment: String,
+    /// An absolute path to a spec on the agent's host, or the spec itself (YAML).
+    template_spec: String,
+    #[serde(default = "compose")]
+    runtime: String,
+    #[serde(default)]
+    parameters: Parameters,
+    policy_profile: Option<String>,
+}
+
+fn compose() -> String {
+    "compose".into()
+}
+
+fn request_file(st: &AppState, name: &str) -> PathBuf {
+    st.cfg.data_dir.join("requests").join(name)
+}
+
+fn digest_of<T: Serialize>(v: &T) -> String {
+    hex(&Sha256::digest(serde_json::to_vec(v).unwrap_or_default()))
+}
+
+fn spec_path(st: &AppState, template: &str) -> Result<PathBuf, Problem> {
+    let p = std::path::Path::new(template.trim());
+    if !template.contains('\n') && p.is_absolute() {
+        if p.is_file() {
+            return Ok(p.to_path_buf());
+        }
+        return Err(Problem::validation(format!(
+            "template_spec `{template}` is not a readable file on the agent's host"
+        )));
+    }
+    let dir = st
+        .cfg
+        .data_dir
+        .join("specs")
+        .join(&hex(&Sha256::digest(template.as_bytes()))[..16]);
+    std::fs::create_dir_all(&dir).map_err(|e| Problem::internal(e.to_string()))?;
+    let path = dir.join("slipway.yaml");
+    std::fs::write(&path, template).map_err(|e| Problem::internal(e.to_string()))?;
+    Ok(path)
+}
+
+fn deploy_options(
+    spec: PathBuf,
+    environment: &str,
+    runtime: &str,
+    params: &Parameters,
+    st: &AppState,
+) -> DeployOptions {
+    DeployOptions {
+        spec,
+        environment: environment.to_string(),
+        runtime: runtime.to_string(),
+        project: params.project.clone(),
+        image_map: params
+            .image_map
+            .iter()
+            .map(|(a, b)| (a.clone(), b.clone()))
+            .collect(),
+        out: params.out.as_ref().map(PathBuf::from),
+        health_timeout: st.cfg.health_timeout,
+        call_timeout: st.cfg.engine_timeout,
+        ..DeployOptions::default()
+    }
+}
+
+async fn generate(
+    State(st): S,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Problem> {
+    let who = authorize(&st.cfg.tokens, &headers, Scope::Deploy)?;
+    st.rate_limit(&who)?;
+    let req: GenerateRequest = parse(body)?;
+    if let Some(id) = &req.deployment_id {
+        if !valid_id(id) {
+            return Err(Problem::validation(
+                "deployment_id: letters, digits, `-`, `_` and `.`, at most 128",
+            ));
+        }
+    }
+    if !slipway_engine::RUNTIMES.contains(&req.runtime.as_str()) {
+        return Err(Problem::validation(format!(
+            "runtime `{}` is not one of {}",
+            req.runtime,
+            slipway_engine::RUNTIMES.join(", ")
+        )));
+    }
+    let hash = digest_of(&req);
+    if let Some(id) = &req.deployment_id {
+        if let Ok(text) = std::fs::read_to_string(request_file(&st, &format!("{id}.generate.json")))
+        {
+            let stored: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+            if stored["request_digest"] == json!(hash) {
+                let mut r = json_bytes(StatusCode::OK, Bytes::from(stored["response"].to_string()));
+                r.headers_mut()
+                    .insert("idempotent-replay", HeaderValue::from_static("true"));
+                return Ok(r);
+            }
+            return Err(Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "deployment_id_conflict",
+                "The deployment id is taken",
+                format!("deployment `{id}` was generated from a different request"),
+            )
+            .with("deployment_id", json!(id)));
+        }
+    }
+    let spec = spec_path(&st, &req.template_spec)?;
+    let options = deploy_options(spec, &req.environment, &req.runtime, &req.parameters, &st);
+    let profile = req
+        .policy_profile
+        .clone()
+        .unwrap_or_else(|| "default".into());
+    if !["default", "production-guardrails"].contains(&profile.as_str()) {
+        return Err(Problem::validation(format!(
+            "policy_profile `{profile}` is not `default` or `production-guardrails`"
+        )));
+    }
+    let ops = st.ops(&who);
+    let options2 = DeployOptions {
+        deployment_id: req.deployment_id.clone(),
+        ..options
+    };
+    let started = Instant::now();
+    let (reg, policy) = blocking(move || {
+        let reg = slipway_engine::register(&ops, &options2, true)?;
+        let policy =
+            slipway_engine::policy_check(&reg.report.out_dir, &profile).unwrap_or(Value::Null);
+        Ok::<_, OpsError>((reg, policy))
+    })
+    .await?
+    .map_err(|e| ops_problem(&e, None))?;
+    let dep = &reg.deployment;
+    st.log("info", "generated", &json!({ "deployment_id": dep.id, "environment": dep.environment, "stage": "generate", "ms": started.elapsed().as_millis() }));
+    let out_dir = PathBuf::from(&dep.out_dir);
+    let artifacts: Vec<Value> = reg
+        .report
+        .changes
+        .iter()
+        .filter_map(|c| {
+            let bytes = std::fs::read(out_dir.join(&c.path)).ok()?;
+            Some(json!({ "path": c.path, "sha256": hex(&Sha256::digest(&bytes)), "bytes": bytes.len() }))
+        })
+        .collect();
+    let findings = policy["findings"].as_array().cloned().unwrap_or_default();
+    for f in &findings {
+        st.metrics.policy_violations.add(
+            &format!(
+                "severity=\"{}\"",
+                crate::metrics::label(f["severity"].as_str().unwrap_or("unknown"))
+            ),
+            1,
+        );
+    }
+    let errors = findings.iter().filter(|f| f["severity"] == "error").count();
+    let response = json!({
+        "deployment_id": dep.id, "environment": dep.environment, "runtime": dep.runtime, "project": dep.project,
+        "build_id": reg.report.build_id, "out_dir": dep.out_dir, "artifacts": artifacts,
+        "policy": { "profile": req.policy_profile.clone().unwrap_or_else(|| "default".into()), "passed": errors == 0, "findings": findings },
+    });
+    if errors > 0 {
+        return Err(Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "policy_failed",
+            "The generated files break the policy",
+            format!("{errors} finding(s) at error severity"),
+        )
+        .with("findings", json!(findings))
+        .with("deployment_id", json!(dep.id)));
+    }
+    let record = json!({ "request_digest": hash, "request": req, "response": response });
+    let _ = std::fs::write(
+        request_file(&st, &format!("{}.generate.json", dep.id)),
+        record.to_string(),
+    );
+    Ok(json_bytes(
+        StatusCode::OK,
+        Bytes::from(response.to_string()),
+    ))
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct DeployRequest {
+    deployment_id: String,
+    #[serde(default)]
+    plan_only: bool,
+    strategy: Option<String>,
+    traffic_shift: Option<u32>,
+}
+
+fn links(id: &str, op: &str) -> Value {
+    json!({ "status": format!("/status/{id}"), "events": format!("/events?deployment_id={id}"), "logs": format!("/logs/{op}"), "audit": format!("/audit?deployment_id={id}") })
+}
+
+/// Parameters a deployment was generated with (image map, project, output).
+fn stored_parameters(st: &AppState, id: &str) -> Parameters {
+    std::fs::read_to_string(request_file(st, &format!("{id}.generate.json")))
+        .ok()
+        .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+        .and_then(|v| serde_json::from_value(v["request"]["parameters"].clone()).ok())
+        .unwrap_or_default()
+}
+
+async fn deploy(
+    State(st): S,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Problem> {
+    let who = authorize(&st.cfg.tokens, &headers, Scope::Deploy)?;
+    st.rate_limit(&who)?;
+    let req: DeployRequest = parse(body)?;
+    if !valid_id(&req.deployment_id) {
+        return Err(Problem::validation(
+            "deployment_id: letters, digits, `-`, `_` and `.`, at most 128",
+        ));
+    }
+    match req.strategy.as_deref() {
+        None | Some("recreate" | "rolling") => {}
+        Some(s @ ("blue_green" | "canary")) => return Err(Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "unsupported_strategy", "Strategy not available", format!("`{s}` is not implemented by the compose and swarm runtimes; use `rolling` or `recreate`"))),
+        Some(other) => return Err(Problem::validation(format!("strategy `{other}` is not one of recreate, rolling, blue_green, canary"))),
+    }
+    if req.traffic_shift.is_some() {
+        return Err(Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unsupported_strategy",
+            "Strategy not available",
+            "traffic_shift applies to the canary strategy, which is not implemented",
+        ));
+    }
+    let id = req.deployment_id.clone();
+    let store = st.store.clone();
+    let lookup = id.clone();
+    let dep = blocking(move || store.deployment(&lookup))
+        .await?
+        .map_err(|e| Problem::internal(e.to_string()))?;
+    let Some(dep) = dep else {
+        return Err(Problem::new(
+            StatusCode::NOT_FOUND,
+            "unknown_deployment",
+            "No such deployment",
+            format!("no deployment `{id}`; POST /generate first"),
+        ));
+    };
+    let key = format!("{id}.deploy.{}.json", &digest_of(&req)[..16]);
+    if let Ok(text) = std::fs::read_to_string(request_file(&st, &key)) {
+        let op_id = serde_json::from_str::<Value>(&text)
+            .ok()
+            .and_then(|v| v["operation_id"].as_str().map(str::to_string))
+            .unwrap_or_default();
+        let store = st.store.clone();
+        let op = blocking(move || store.operation(&op_id))
+            .await?
+            .map_err(|e| Problem::internal(e.to_string()))?;
+        if let Some(op) = op {
+            if op.phase.is_terminal() && !(op.phase == Phase::Planned && op.kind != "plan") {
+                let mut r = Json(json!({ "replayed": true, "deployment_id": id, "operation_id": op.id, "phase": op.phase, "error": op.error, "links": links(&id, &op.id) })).into_response();
+                r.headers_mut()
+                    .insert("idempotent-replay", HeaderValue::from_static("true"));
+                return Ok(r);
+            }
+            return Err(Problem::new(
+                StatusCode::CONFLICT,
+                "in_progress",
+                "An operation is in progress",
+                format!("deployment {id} has operation {} in progress", op.id),
+            )
+            .with("operation_id", json!(op.id))
+            .retry_after(5));
+        }
+    }
+    {
+        let Ok(mut inflight) = st.inflight.lock() else {
+            return Err(Problem::internal("state lock"));
+        };
+        if let Some(op) = inflight.get(&id) {
+            return Err(Problem::new(
+                StatusCode::CONFLICT,
+                "in_progress",
+                "An operation is in progress",
+                format!("deployment {id} has an operation in progress"),
+            )
+            .with("operation_id", json!(op))
+            .retry_after(5));
+        }
+        inflight.insert(id.clone(), None);
+    }
+    let params = stored_parameters(&st, &id);
+    let mut options = deploy_options(
+        PathBuf::from(&dep.spec_path),
+        &dep.environment,
+        &dep.runtime,
+        &params,
+        &st,
+    );
+    options.out = Some(PathBuf::from(&dep.out_dir));
+    options.project = Some(dep.project.clone());
+    options.deployment_id = Some(id.clone());
+    options.plan_only = req.plan_only;
+    options.rolling = req.strategy.as_deref() == Some("rolling");
+    let (tx, rx) = tokio::sync::oneshot::channel::<Result<String, Problem>>();
+    st.running.fetch_add(1, Ordering::SeqCst);
+    st.metrics
+        .operations_in_progress
+        .fetch_add(1, Ordering::SeqCst);
+    let task_state = st.clone();
+    let ops = st.ops(&who);
+    let (env, out_dir) = (dep.environment.clone(), dep.out_dir.clone());
+    let plan_only = req.plan_only;
+    tokio::task::spawn_blocking(move || {
+        run_deploy(&task_state, &ops, &options, tx, &env, &out_dir);
+    });
+    let answer = rx
+        .await
+        .map_err(|_| Problem::internal("the deploy task ended without an answer"))?;
+    let op_id = match answer {
+        Ok(op) => op,
+        Err(p) => return Err(p),
+    };
+    let _ = std::fs::write(
+        request_file(&st, &key),
+        json!({ "operation_id": op_id }).to_string(),
+    );
+    if plan_only {
+        // A plan is answered when it is done.
+        let store = st.store.clone();
+        let op2 = op_id.clone();
+        let op = blocking(move || store.operation(&op2))
+            .await?
+            .map_err(|e| Problem::internal(e.to_string()))?;
+        let detail: Value = op
+            .as_ref()
+            .and_then(|o| serde_json::from_str(&o.detail).ok())
+            .unwrap_or(Value::Null);
+        return Ok(Json(json!({ "deployment_id": id, "operation_id": op_id, "phase": op.map(|o| o.phase), "plan": detail["plan"], "links": links(&id, &op_id) })).into_response());
+    }
+    let mut r = (StatusCode::ACCEPTED, Json(json!({ "deployment_id": id, "operation_id": op_id, "phase": "planning", "links": links(&id, &op_id) }))).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("/status/{id}")) {
+        r.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(r)
+}
+
+/// Runs one deploy on the blocking pool; answers `tx` once the operation holds the
+/// target (or was refused, or failed before it started).
+fn run_deploy(
+    st: &Arc<AppState>,
+    ops: &slipway_engine::Ops,
+    options: &DeployOptions,
+    tx: tokio::sync::oneshot::Sender<Result<String, Problem>>,
+    env: &str,
+    out_dir: &str,
+) {
+    let started = Instant::now();
+    let id = options.deployment_id.clone().unwrap_or_default();
+    let mut first = Some(tx);
+    let mut op_id: Option<String> = None;
+    let plan_only = options.plan_only;
+    let result = slipway_engine::deploy(ops, options, &mut |e| {
+        st.ring.publish(
+            &e.kind,
+            Some(&e.deployment_id),
+            &json!({ "operation_id": e.operation_id, "data": e.data }),
+        );
+        if e.kind != "phase" || e.operation_id.is_none() {
+            return;
+        }
+        let phase = e.data["phase"].as_str().unwrap_or("");
+        if op_id.is_none() && phase == "queued" {
+            op_id.clone_from(&e.operation_id);
+            if let Ok(mut m) = st.inflight.lock() {
+                m.insert(id.clone(), op_id.clone());
+            }
+        }
+        st.log("info", "phase", &json!({ "deployment_id": e.deployment_id, "operation_id": e.operation_id, "environment": env, "stage": phase }));
+        let answer_now = if plan_only {
+            matches!(phase, "planned" | "failed")
+        } else {
+            matches!(phase, "planning" | "failed")
+        };
+        if answer_now {
+            if let Some(tx) = first.take() {
+                let op = e.operation_id.clone().unwrap_or_default();
+                let err = e.data["error"].as_str().unwrap_or("");
+                let _ = tx.send(if phase == "failed" && err.starts_with("refused") {
+                    Err(Problem::new(
+                        StatusCode::CONFLICT,
+                        "in_progress",
+                        "The target is locked",
+                        err.to_string(),
+                    )
+                    .with("operation_id", json!(op))
+                    .retry_after(5))
+                } else if phase == "failed" {
+                    let logs_ref = op.clone();
+                    write_log(st, &logs_ref, err, out_dir);
+                    Err(Problem::new(
+                        StatusCode::BAD_GATEWAY,
+                        "engine_failed",
+                        "The engine failed",
+                        err.to_string(),
+                    )
+                    .with("logs_ref", json!(logs_ref))
+                    .with("operation_id", json!(op)))
+                } else {
+                    Ok(op)
+                });
+            }
+        }
+    });
+    match &result {
+        Ok(outcome) => {
+            if let Some(text) = &outcome.engine_output {
+                write_log(st, &outcome.operation_id, text, out_dir);
+            }
+            if !plan_only {
+                st.metrics
+                    .apply_duration
+                    .observe(started.elapsed().as_secs_f64());
+            }
+            st.ring.publish("result", Some(&id), &json!(outcome));
+            st.log("info", "operation finished", &json!({ "deployment_id": id, "operation_id": outcome.operation_id, "environment": env, "stage": outcome.phase }));
+        }
+        Err(e) => {
+            if let Some(tx) = first.take() {
+                let logs_ref = op_id.clone();
+                if let (Some(l), OpsError::Runtime(r)) = (&logs_ref, e) {
+                    write_log(
+                        st,
+                        l,
+                        &format!("{e}\n{}", r.engine_output().unwrap_or("")),
+                        out_dir,
+                    );
+                }
+                let _ = tx.send(Err(ops_problem(e, logs_ref.as_deref())));
+            }
+            st.log(
+                "error",
+                &e.to_string(),
+                &json!({ "deployment_id": id, "environment": env, "stage": "deploy" }),
+            );
+        }
+    }
+    if let Some(tx) = first.take() {
+        let _ = tx.send(
+            op_id
+                .clone()
+                .ok_or_else(|| Problem::internal("the deploy ended before it started")),
+        );
+    }
+    if let Ok(mut m) = st.inflight.lock() {
+        m.remove(&id);
+    }
+    if let Ok(mut c) = st.status_cache.lock() {
+        c.remove(&id);
+    }
+    st.running.fetch_sub(1, Ordering::SeqCst);
+    st.metrics
+        .operations_in_progress
+        .fetch_sub(1, Ordering::SeqCst);
+}
+
+/// At shutdown: operations still running are recorded as interrupted, so the next
+/// start reconciles them.
+pub fn persist_interrupted(st: &AppState) {
+    let Ok(inflight) = st.inflight.lock() else {
+        return;
+    };
+    for op in inflight.values().flatten() {
+        let moved = st.store.transition(&slipway_engine::Transition {
+            operation_id: op,
+            from: &Phase::open(),
+            to: Phase::Interrupted,
+            at: slipway_engine::now_ms(),
+            error: None,
+            release_id: None,
+            detail: None,
+        });
+        st.log(
+            "warn",
+            "operation left running at shutdown; recorded as interrupted",
+            &json!({ "operation_id": op, "stage": "shutdown", "recorded": moved.is_ok() }),
+        );
+    }
+    st.ring.close();
+}
+
+async fn status(
+    State(st): S,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    authorize(&st.cfg.tokens, &headers, Scope::Read)?;
+    if !valid_id(&id) {
+        return Err(Problem::not_found("no such deployment"));
+    }
+    if let Ok(c) = st.status_cache.lock() {
+        if let Some((at, body)) = c.get(&id) {
+            if at.elapsed() < Duration::from_secs(1) {
+                return Ok(json_bytes(StatusCode::OK, body.clone()));
+            }
+        }
+    }
+    let ops = st.ops("agent");
+    let lookup = id.clone();
+    let status = blocking(move || slipway_engine::status_view(&ops, Some(&lookup)))
+        .await?
+        .map_err(|e| ops_problem(&e, None))?;
+    let mut v = serde_json::to_value(&status).map_err(|e| Problem::internal(e.to_string()))?;
+    if let Some(op) = &status.operation {
+        v["links"] = links(&id, &op.id);
+    }
+    let body = Bytes::from(v.to_string());
+    if let Ok(mut c) = st.status_cache.lock() {
+        if c.len() > 10_000 {
+            c.clear();
+        }
+        c.insert(id, (Instant::now(), body.clone()));
+    }
+    Ok(json_bytes(StatusCode::OK, body))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DriftRequest {
+    deployment_id: String,
+}
+
+async fn drift_scan(
+    State(st): S,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Problem> {
+    let who = authorize(&st.cfg.tokens, &headers, Scope::Deploy)?;
+    st.rate_limit(&who)?;
+    let req: DriftRequest = parse(body)?;
+    if !valid_id(&req.deployment_id) {
+        return Err(Problem::validation(
+            "deployment_id: letters, digits, `-`, `_` and `.`, at most 128",
+        ));
+    }
+    let ops = st.ops(&who);
+    let ring = st.ring.clone();
+    let id = req.deployment_id.clone();
+    let report = blocking(move || {
+        slipway_engine::drift(&ops, Some(&id), &mut |e| {
+            ring.publish(
+                &e.kind,
+                Some(&e.deployment_id),
+                &json!({ "operation_id": e.operation_id, "data": e.data }),
+            );
+        })
+    })
+    .await?;
+    match report {
+        Ok(r) => {
+            for f in &r.findings {
+                st.metrics.drift_events.add(
+                    &format!("category=\"{}\"", crate::metrics::label(&f.category)),
+                    1,
+                );
+            }
+            if let Ok(mut c) = st.status_cache.lock() {
+                c.remove(&req.deployment_id);
+            }
+            Ok(Json(r).into_response())
+        }
+        Err(e) => {
+            let logs_ref = format!("drift-{}-{}", req.deployment_id, slipway_engine::now_ms());
+            if let OpsError::Runtime(r) = &e {
+                write_log(
+                    &st,
+                    &logs_ref,
+                    &format!("{e}\n{}", r.engine_output().unwrap_or("")),
+                    "",
+                );
+            }
+            Err(ops_problem(&e, Some(&logs_ref)))
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuditQuery {
+    #[serde(default)]
+    after: i64,
+    limit: Option<usize>,
+    deployment_id: Option<String>,
+}
+
+async fn audit(
+    State(st): S,
+    headers: HeaderMap,
+    q: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, Problem> {
+    authorize(&st.cfg.tokens, &headers, Scope::Read)?;
+    let Query(q) = q.map_err(|e| Problem::validation(e.body_text()))?;
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let store = st.store.clone();
+    let dep = q.deployment_id.clone();
+    let records = blocking(move || store.audit(dep.as_deref(), q.after.max(0), limit))
+        .await?
+        .map_err(|e| Problem::internal(e.to_string()))?;
+    let next = if records.len() == limit {
+        records.last().map(|r| r.seq)
+    } else {
+        None
+    };
+    Ok(Json(json!({ "records": records, "next_cursor": next })).into_response())
+}
+
+async fn logs(
+    State(st): S,
+    headers: HeaderMap,
+    Path(r): Path<String>,
+) -> Result<Response, Problem> {
+    authorize(&st.cfg.tokens, &headers, Scope::Read)?;
+    if !valid_id(&r) {
+        return Err(Problem::not_found("no such log"));
+    }
+    let text = std::fs::read_to_string(st.cfg.data_dir.join("logs").join(format!("{r}.log")))
+        .map_err(|_| Problem::not_found("no such log"))?;
+    Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EventsQuery {
+    after: Option<u64>,
+    /// `25s`, `500ms` or seconds; at most 30 s.
+    wait: Option<String>,
+    deployment_id: Option<String>,
+    limit: Option<usize>,
+}
+
+fn wait_of(s: Option<&str>) -> Result<Duration, Problem> {
+    let Some(s) = s else {
+        return Ok(Duration::ZERO);
+    };
+    let d = if let Some(ms) = s.strip_suffix("ms") {
+        ms.parse().map(Duration::from_millis)
+    } else {
+        s.trim_end_matches('s').parse().map(Duration::from_secs)
+    }
+    .map_err(|_| {
+        Problem::validation(format!("wait `{s}` is not a duration such as 25s or 500ms"))
+    })?;
+    Ok(d.min(Duration::from_secs(30)))
+}
+
+async fn events(State(st): S, req: Request) -> Result<Response, Problem> {
+    let (mut parts, _body) = req.into_parts();
+    authorize(&st.cfg.tokens, &parts.headers, Scope::Read)?;
+    let Query(q) = Query::<EventsQuery>::try_from_uri(&parts.uri)
+        .map_err(|e| Problem::validation(e.body_text()))?;
+    let last_id = parts
+        .headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let cursor = q.after.or(last_id).unwrap_or_else(|| st.ring.last_seq());
+    let filter = q.deployment_id.clone();
+    let upgrade = parts
+        .headers
+        .get(header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
+    let sse = parts
+        .headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/event-stream"));
+    if upgrade || sse {
+        let slot = subscribe(&st.ring).ok_or_else(|| {
+            Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "too_many_subscribers",
+                "Too many subscribers",
+                format!("at most {} subscribers", st.ring.config().max_subscribers),
+            )
+            .retry_after(5)
+        })?;
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Bytes>(1024);
+        let ring = st.ring.clone();
+        let stall = st.cfg.subscriber_stall;
+        if upgrade {
+            let ws = axum::extract::ws::WebSocketUpgrade::from_request_parts(&mut parts, &st)
+                .await
+                .map_err(|e| Problem::validation(e.body_text()))?;
+            tokio::spawn(pump(ring, slot, tx, cursor, filter, Encoding::Json, stall));
+            return Ok(ws.on_upgrade(move |mut socket| async move {
+                while let Some(b) = rx.recv().await {
+                    let text = String::from_utf8_lossy(&b).into_owned();
+                    if socket
+                        .send(axum::extract::ws::Message::Text(text.into()))
+                        .await
+                        .is_err()
+                    {
+                        break;
+                    }
+                }
+            }));
+        }
+        tokio::spawn(pump(ring, slot, tx, cursor, filter, Encoding::Sse, stall));
+        let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+            rx.recv()
+                .await
+                .map(|b| (Ok::<_, std::convert::Infallible>(b), rx))
+        });
+        let mut r = Response::new(Body::from_stream(stream));
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/event-stream"),
+        );
+        r.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        return Ok(r);
+    }
+    // The REST fallback: long-poll for events after a cursor.
+    let wait = wait_of(q.wait.as_deref())?;
+    let limit = q.limit.unwrap_or(500).clamp(1, 5000);
+    let mut latest = st.ring.watch();
+    let deadline = Instant::now() + wait;
+    let read = loop {
+        let read = st.ring.read_after(cursor, filter.as_deref(), limit);
+        if !read.frames.is_empty() || read.gap || Instant::now() >= deadline {
+            break read;
+        }
+        // A timeout just means "look once more, then answer".
+        let _ = tokio::time::timeout(deadline - Instant::now(), latest.changed()).await;
+    };
+    let mut body =
+        Vec::with_capacity(64 + read.frames.iter().map(|f| f.json.len() + 1).sum::<usize>());
+    body.extend_from_slice(
+        format!(
+            "{{\"gap\":{},\"next_after\":{},\"events\":[",
+            read.gap, read.cursor
+        )
+        .as_bytes(),
+    );
+    for (i, f) in read.frames.iter().enumerate() {
+        if i > 0 {
+            body.push(b',');
+        }
+        body.extend_from_slice(&f.json);
+    }
+    body.extend_from_slice(b"]}");
+    Ok(json_bytes(StatusCode::OK, Bytes::from(body)))
+}

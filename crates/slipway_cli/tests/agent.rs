@@ -1,0 +1,756 @@
+//! `slipway serve` as a real process on 127.0.0.1, with a real Docker Engine behind
+//! it (full test run): every endpoint and every error code, the event stream (SSE
+//! with resume, long-poll), idempotent retries, concurrent identical deploys, a hung
+//! engine, and a kill -9 during an apply followed by a restart.
+
+mod support;
+
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use support::{copy_tree, root};
+
+const DEPLOY_TOKEN: &str = "deploy-token-0123456789abcdef";
+const READ_TOKEN: &str = "read-token-0123456789abcdef00";
+const PY: &str = "python:3.11-slim-bookworm";
+const PY_LOCAL: &str = "slipway-local/python:3.11";
+
+fn path_env() -> String {
+    format!("/usr/bin:{}", std::env::var("PATH").unwrap_or_default())
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Reply {
+    status: u16,
+    headers: String,
+    body: String,
+}
+
+impl Reply {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+    fn header(&self, name: &str) -> Option<String> {
+        self.headers.lines().find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.trim()
+                .eq_ignore_ascii_case(name)
+                .then(|| v.trim().to_string())
+        })
+    }
+}
+
+fn call(port: u16, method: &str, path: &str, token: Option<&str>, body: Option<&str>) -> Reply {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(300))).unwrap();
+    let body = body.unwrap_or("");
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    write!(s, "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}", body.len()).unwrap();
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw);
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    Reply {
+        status,
+        headers: head.to_string(),
+        body: body.to_string(),
+    }
+}
+
+/// A running agent; killed (and its containers removed) when dropped.
+struct Agent {
+    child: Option<Child>,
+    port: u16,
+    dir: tempfile::TempDir,
+    extra: Vec<String>,
+    projects: Vec<String>,
+}
+
+impl Agent {
+    fn start(extra: &[&str]) -> Agent {
+        let dir = tempfile::tempdir().unwrap();
+        let mut a = Agent {
+            child: None,
+            port: free_port(),
+            dir,
+            extra: extra.iter().map(ToString::to_string).collect(),
+            projects: Vec::new(),
+        };
+        a.spawn(&[]);
+        a
+    }
+
+    fn spawn(&mut self, env: &[(&str, &str)]) {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_slipway"));
+        c.args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{}", self.port),
+            "--data-dir",
+        ])
+        .arg(self.dir.path().join("agent"))
+        .args(&self.extra)
+        .env(
+            "SLIPWAY_DATABASE_URL",
+            format!("sqlite://{}/state.db", self.dir.path().display()),
+        )
+        .env(
+            "SLIPWAY_AGENT_TOKENS",
+            format!("ci deploy {DEPLOY_TOKEN};viewer read {READ_TOKEN}"),
+        )
+        .env("PATH", path_env())
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(self.dir.path().join("agent.log"))
+                .unwrap(),
+        ));
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        self.child = Some(c.spawn().unwrap());
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if TcpStream::connect(("127.0.0.1", self.port)).is_ok()
+                && call(self.port, "GET", "/readyz", None, None).status == 200
+            {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("the agent did not become ready:\n{}", self.log());
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("agent.log")).unwrap_or_default()
+    }
+
+    fn call(&self, method: &str, path: &str, body: Option<&Value>) -> Reply {
+        call(
+            self.port,
+            method,
+            path,
+            Some(DEPLOY_TOKEN),
+            body.map(ToString::to_string).as_deref(),
+        )
+    }
+
+    /// A copy of the hello fixture with its own project and port; returns the spec
+    /// path and the port.
+    fn hello(&mut self, tag: &str, greeting: &str) -> (String, u16) {
+        let app = self.dir.path().join(format!("app-{tag}"));
+        copy_tree(&root().join("fixtures/deploy/hello"), &app);
+        let project = format!("agent{tag}{}", std::process::id());
+        let port = free_port();
+        let spec = app.join("slipway.yaml");
+        let text = std::fs::read_to_string(&spec).unwrap();
+        std::fs::write(
+            &spec,
+            text.replace("name: hello", &format!("name: {project}"))
+                .replace("host_port: 18080", &format!("host_port: {port}"))
+                .replace("GREETING: hello", &format!("GREETING: {greeting}")),
+        )
+        .unwrap();
+        self.projects.push(project);
+        (spec.display().to_string(), port)
+    }
+
+    fn stop(&mut self, signal: &str) {
+        if let Some(mut c) = self.child.take() {
+            let _ = Command::new("kill")
+                .args([signal, &c.id().to_string()])
+                .status();
+            let deadline = Instant::now() + Duration::from_secs(60);
+            while Instant::now() < deadline {
+                if c.try_wait().unwrap().is_some() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        self.stop("-KILL");
+        for p in &self.projects {
+            let out = Command::new("docker")
+                .args([
+                    "ps",
+                    "-aq",
+                    "--filter",
+                    &format!("label=com.docker.compose.project={p}"),
+                ])
+                .output()
+                .unwrap();
+            for id in String::from_utf8_lossy(&out.stdout).split_whitespace() {
+                let _ = Command::new("docker").args(["rm", "-f", id]).output();
+            }
+            let _ = Command::new("docker")
+                .args(["network", "rm", &format!("{p}_default")])
+                .output();
+            let _ = Command::new("sh")
+                .arg("-c")
+                .arg(format!(
+                    "docker images -q '{p}/app' | sort -u | xargs -r docker rmi -f"
+                ))
+                .output();
+        }
+    }
+}
+
+fn greeting(port: u16) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let r = std::panic::catch_unwind(|| call(port, "GET", "/", None, None));
+        if let Ok(r) = r {
+            if r.status == 200 {
+                return serde_json::from_str::<Value>(&r.body).unwrap()["greeting"]
+                    .as_str()
+                    .unwrap()
+                    .to_string();
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "nothing answers on 127.0.0.1:{port}"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
+fn generate_body(spec: &str, id: &str) -> Value {
+    json!({ "deployment_id": id, "environment": "prod", "template_spec": spec, "runtime": "compose", "parameters": { "image_map": { PY: PY_LOCAL } }, "policy_profile": "production-guardrails" })
+}
+
+/// Waits for the operation's final phase through the long-poll event API.
+fn wait_result(agent: &Agent, id: &str) -> Value {
+    let mut after = 0;
+    let deadline = Instant::now() + Duration::from_secs(240);
+    while Instant::now() < deadline {
+        let r = agent.call(
+            "GET",
+            &format!("/events?after={after}&wait=20s&deployment_id={id}"),
+            None,
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+        let v = r.json();
+        for e in v["events"].as_array().unwrap() {
+            if e["kind"] == "result" {
+                return e["data"].clone();
+            }
+        }
+        after = v["next_after"].as_u64().unwrap();
+    }
+    panic!("no result event for {id}:\n{}", agent.log());
+}
+
+fn assert_problem(r: &Reply, status: u16, code: &str) {
+    assert_eq!(r.status, status, "{}", r.body);
+    assert_eq!(
+        r.header("content-type").as_deref(),
+        Some("application/problem+json"),
+        "{}",
+        r.headers
+    );
+    let v = r.json();
+    assert_eq!(v["code"], code, "{v}");
+    assert_eq!(v["status"], status);
+    assert!(v["title"].is_string() && v["type"].is_string());
+}
+
+#[test]
+#[ignore = "needs docker"]
+fn the_agent_keeps_the_contract_end_to_end() {
+    let mut agent = Agent::start(&["--max-body-bytes", "65536", "--rate-limit", "1000"]);
+    let port = agent.port;
+    // Probes and documents.
+    assert_eq!(call(port, "GET", "/healthz", None, None).status, 200);
+    assert_eq!(call(port, "GET", "/readyz", None, None).status, 200);
+    let doc = call(port, "GET", "/openapi.json", None, None).json();
+    for p in [
+        "/generate",
+        "/deploy",
+        "/status/{deployment_id}",
+        "/drift-scan",
+        "/logs/{logs_ref}",
+        "/audit",
+        "/events",
+        "/metrics",
+        "/healthz",
+        "/readyz",
+    ] {
+        assert!(
+            doc["paths"][p].is_object(),
+            "{p} missing from /openapi.json"
+        );
+    }
+    // Auth: none, wrong, read-only.
+    let (spec, app_port) = agent.hello("e2e", "hello");
+    let body = generate_body(&spec, "shop-1").to_string();
+    assert_problem(
+        &call(port, "POST", "/generate", None, Some(&body)),
+        401,
+        "unauthorized",
+    );
+    assert_problem(
+        &call(
+            port,
+            "POST",
+            "/generate",
+            Some("not-a-valid-token-at-all"),
+            Some(&body),
+        ),
+        401,
+        "unauthorized",
+    );
+    assert_problem(
+        &call(port, "POST", "/generate", Some(READ_TOKEN), Some(&body)),
+        403,
+        "forbidden",
+    );
+    assert_problem(
+        &call(port, "GET", "/status/shop-1", None, None),
+        401,
+        "unauthorized",
+    );
+    // Bad bodies.
+    assert_problem(
+        &call(
+            port,
+            "POST",
+            "/generate",
+            Some(DEPLOY_TOKEN),
+            Some(&"x".repeat(70_000)),
+        ),
+        413,
+        "payload_too_large",
+    );
+    assert_problem(
+        &call(
+            port,
+            "POST",
+            "/generate",
+            Some(DEPLOY_TOKEN),
+            Some("{\"environment\": "),
+        ),
+        422,
+        "validation_failed",
+    );
+    assert_problem(
+        &agent.call(
+            "POST",
+            "/generate",
+            Some(&json!({ "environment": "prod", "template_spec": spec, "colour": 1 })),
+        ),
+        422,
+        "validation_failed",
+    );
+    let bad = agent.call("POST", "/generate", Some(&json!({ "environment": "prod", "template_spec": "name: x\nservices:\n  app:\n    imagee: nginx:1\n" })));
+    assert_problem(&bad, 422, "validation_failed");
+    let errors = bad.json()["errors"].clone();
+    assert_eq!(errors[0]["rule_id"], "SPEC002", "{errors}");
+    assert_eq!(
+        (errors[0]["line"].as_u64(), errors[0]["column"].as_u64()),
+        (Some(4), Some(5)),
+        "{errors}"
+    );
+    assert_problem(
+        &agent.call(
+            "POST",
+            "/deploy",
+            Some(&json!({ "deployment_id": "shop-1", "strategy": "canary", "traffic_shift": 10 })),
+        ),
+        422,
+        "unsupported_strategy",
+    );
+    assert_problem(
+        &agent.call("POST", "/deploy", Some(&json!({ "deployment_id": "nope" }))),
+        404,
+        "unknown_deployment",
+    );
+
+    // Generate: artifacts with digests and the policy verdict; an identical retry
+    // replays; the same id for another request is refused.
+    let g = agent.call("POST", "/generate", Some(&generate_body(&spec, "shop-1")));
+    assert_eq!(g.status, 200, "{}", g.body);
+    let gv = g.json();
+    assert_eq!(gv["policy"]["passed"], true, "{gv}");
+    let artifacts = gv["artifacts"].as_array().unwrap();
+    assert!(
+        artifacts
+            .iter()
+            .any(|a| a["path"] == "compose/docker-compose.yaml"
+                && a["sha256"].as_str().unwrap().len() == 64),
+        "{gv}"
+    );
+    let again = agent.call("POST", "/generate", Some(&generate_body(&spec, "shop-1")));
+    assert_eq!(
+        (again.status, again.header("idempotent-replay").as_deref()),
+        (200, Some("true"))
+    );
+    assert_eq!(again.json(), gv);
+    let mut other = generate_body(&spec, "shop-1");
+    other["environment"] = json!("dev");
+    assert_problem(
+        &agent.call("POST", "/generate", Some(&other)),
+        422,
+        "deployment_id_conflict",
+    );
+
+    // SSE subscriber from the start, to check resume afterwards.
+    let mut sse = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(sse, "GET /events?deployment_id=shop-1 HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\nAuthorization: Bearer {READ_TOKEN}\r\n\r\n").unwrap();
+
+    // Plan, then apply (202, then the result arrives on the event stream).
+    let plan = agent.call(
+        "POST",
+        "/deploy",
+        Some(&json!({ "deployment_id": "shop-1", "plan_only": true })),
+    );
+    assert_eq!(plan.status, 200, "{}", plan.body);
+    assert_eq!(plan.json()["plan"]["create"], json!(["app"]));
+    let d = agent.call(
+        "POST",
+        "/deploy",
+        Some(&json!({ "deployment_id": "shop-1" })),
+    );
+    assert_eq!(d.status, 202, "{}", d.body);
+    let dv = d.json();
+    let op = dv["operation_id"].as_str().unwrap().to_string();
+    assert_eq!(dv["links"]["status"], "/status/shop-1");
+    let busy = agent.call(
+        "POST",
+        "/deploy",
+        Some(&json!({ "deployment_id": "shop-1" })),
+    );
+    assert_problem(&busy, 409, "in_progress");
+    assert_eq!(busy.header("retry-after").as_deref(), Some("5"));
+    let result = wait_result(&agent, "shop-1");
+    assert_eq!(result["phase"], "succeeded", "{result}\n{}", agent.log());
+    assert_eq!(greeting(app_port), "hello");
+    let replay = agent.call(
+        "POST",
+        "/deploy",
+        Some(&json!({ "deployment_id": "shop-1" })),
+    );
+    assert_eq!(
+        (replay.status, replay.json()["operation_id"].as_str()),
+        (200, Some(op.as_str())),
+        "an identical request returns its stored result"
+    );
+
+    let st = call(port, "GET", "/status/shop-1", Some(READ_TOKEN), None).json();
+    assert_eq!(st["operation"]["phase"], "succeeded", "{st}");
+    assert_eq!(st["health"]["healthy"], true, "{st}");
+    assert!(st["operation"]["allowed_actions"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("drift-scan")));
+    assert!(!st["recent_audit"].as_array().unwrap().is_empty());
+    assert_problem(
+        &call(port, "GET", "/status/unknown-id", Some(READ_TOKEN), None),
+        404,
+        "unknown_deployment",
+    );
+
+    let drift = agent.call(
+        "POST",
+        "/drift-scan",
+        Some(&json!({ "deployment_id": "shop-1" })),
+    );
+    assert_eq!(
+        (drift.status, drift.json()["in_sync"].clone()),
+        (200, json!(true)),
+        "{}",
+        drift.body
+    );
+
+    // The audit log pages with a cursor, and every mutating call names its token.
+    let page = agent.call("GET", "/audit?limit=1", None).json();
+    assert_eq!(page["records"].as_array().unwrap().len(), 1);
+    let next = page["next_cursor"].as_i64().unwrap();
+    let page2 = agent
+        .call("GET", &format!("/audit?after={next}&limit=100"), None)
+        .json();
+    assert!(page2["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["seq"].as_i64().unwrap() > next));
+    assert!(
+        page2["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["actor"] == "ci"),
+        "{page2}"
+    );
+    assert!(!page2.to_string().contains(DEPLOY_TOKEN));
+
+    // The SSE subscriber saw the operation's phases with ids; resuming after one of
+    // them replays exactly what followed.
+    sse.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut reader = BufReader::new(sse);
+    let mut ids = Vec::new();
+    let mut line = String::new();
+    while reader.read_line(&mut line).unwrap_or(0) > 0 {
+        if let Some(id) = line.trim().strip_prefix("id: ") {
+            ids.push(id.parse::<u64>().unwrap());
+        }
+        if line.contains("\"kind\":\"result\"") {
+            break;
+        }
+        line.clear();
+    }
+    assert!(ids.len() >= 5, "SSE delivered {ids:?}");
+    let resume = agent
+        .call(
+            "GET",
+            &format!("/events?after={}&deployment_id=shop-1", ids[2]),
+            None,
+        )
+        .json();
+    let seqs: Vec<u64> = resume["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["seq"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        seqs.first().copied(),
+        Some(ids[3]),
+        "resume continues right after the cursor"
+    );
+
+    let metrics = call(port, "GET", "/metrics", None, None).body;
+    for m in [
+        "infra_apply_duration_seconds_count 1",
+        "infra_policy_violations_total",
+        "infra_drift_events_total",
+        "http_requests_total{",
+        "infra_events_published_total",
+        "infra_event_subscribers",
+    ] {
+        assert!(metrics.contains(m), "{m} missing:\n{metrics}");
+    }
+    assert!(
+        !metrics.contains("shop-1"),
+        "a deployment id leaked into a metric label"
+    );
+    let _ = &mut agent;
+}
+
+#[test]
+#[ignore = "needs docker"]
+fn a_hundred_identical_deploys_run_once_and_rate_limits_apply() {
+    let mut agent = Agent::start(&["--rate-limit", "1000"]);
+    let (spec, app_port) = agent.hello("many", "once");
+    assert_eq!(
+        agent
+            .call("POST", "/generate", Some(&generate_body(&spec, "many-1")))
+            .status,
+        200
+    );
+    let port = agent.port;
+    let replies: Vec<u16> = (0..100)
+        .map(|_| {
+            std::thread::spawn(move || {
+                call(
+                    port,
+                    "POST",
+                    "/deploy",
+                    Some(DEPLOY_TOKEN),
+                    Some("{\"deployment_id\":\"many-1\"}"),
+                )
+                .status
+            })
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|h| h.join().unwrap())
+        .collect();
+    assert_eq!(
+        replies.iter().filter(|s| **s == 202).count(),
+        1,
+        "{replies:?}"
+    );
+    assert!(
+        replies.iter().all(|s| [202, 409, 200].contains(s)),
+        "{replies:?}"
+    );
+    let result = wait_result(&agent, "many-1");
+    assert_eq!(result["phase"], "succeeded");
+    assert_eq!(greeting(app_port), "once");
+    let audit = agent
+        .call("GET", "/audit?limit=1000&deployment_id=many-1", None)
+        .json();
+    let applies = audit["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["kind"] == "intent" && r["action"] == "apply")
+        .count();
+    assert_eq!(applies, 1, "exactly one execution");
+    drop(agent);
+
+    let agent = Agent::start(&["--rate-limit", "2"]);
+    let codes: Vec<u16> = (0..6)
+        .map(|_| {
+            agent
+                .call(
+                    "POST",
+                    "/drift-scan",
+                    Some(&json!({ "deployment_id": "x" })),
+                )
+                .status
+        })
+        .collect();
+    assert!(codes.contains(&429), "{codes:?}");
+    let limited = (0..6)
+        .map(|_| {
+            agent.call(
+                "POST",
+                "/drift-scan",
+                Some(&json!({ "deployment_id": "x" })),
+            )
+        })
+        .find(|r| r.status == 429)
+        .unwrap();
+    assert_problem(&limited, 429, "rate_limited");
+    assert!(limited.header("retry-after").is_some());
+}
+
+#[test]
+#[ignore = "needs docker"]
+fn a_hung_engine_call_ends_in_502_with_logs_and_frees_the_target() {
+    // A compose CLI that never answers `build`, standing in for a hung engine.
+    let shim = tempfile::tempdir().unwrap();
+    let script = shim.path().join("docker-compose");
+    std::fs::write(&script, "#!/bin/sh\nfor a in \"$@\"; do [ \"$a\" = build ] && exec sleep 600; done\nexec /usr/bin/docker-compose \"$@\"\n").unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let mut agent = Agent::start(&["--engine-timeout", "3"]);
+    agent.stop("-KILL");
+    let path = format!("{}:{}", shim.path().display(), path_env());
+    agent.spawn(&[("PATH", &path)]);
+    let (spec, _) = agent.hello("hung", "stuck");
+    assert_eq!(
+        agent
+            .call("POST", "/generate", Some(&generate_body(&spec, "hung-1")))
+            .status,
+        200
+    );
+    let r = agent.call(
+        "POST",
+        "/deploy",
+        Some(&json!({ "deployment_id": "hung-1", "plan_only": true })),
+    );
+    assert_problem(&r, 502, "engine_failed");
+    let v = r.json();
+    assert!(v["detail"].as_str().unwrap().contains("killed"), "{v}");
+    let logs_ref = v["logs_ref"].as_str().unwrap();
+    let log = agent.call("GET", &format!("/logs/{logs_ref}"), None);
+    assert_eq!(log.status, 200);
+    assert!(
+        log.body.contains("did not finish within 3 s"),
+        "{}",
+        log.body
+    );
+    // No lease was left behind: the next plan is not refused as locked.
+    let again = agent.call(
+        "POST",
+        "/deploy",
+        Some(&json!({ "deployment_id": "hung-1", "plan_only": true, "strategy": "rolling" })),
+    );
+    assert_problem(&again, 502, "engine_failed");
+    let ps = Command::new("ps").args(["-eo", "args"]).output().unwrap();
+    assert!(
+        !String::from_utf8_lossy(&ps.stdout).contains("sleep 600"),
+        "the hung engine call was not killed"
+    );
+}
+
+#[test]
+#[ignore = "needs docker"]
+fn killed_during_an_apply_the_agent_restarts_and_reports_the_reconciled_truth() {
+    let mut agent = Agent::start(&[]);
+    let (spec, app_port) = agent.hello("crash", "before");
+    assert_eq!(
+        agent
+            .call("POST", "/generate", Some(&generate_body(&spec, "crash-1")))
+            .status,
+        200
+    );
+    agent.stop("-KILL");
+    // Restart with a fault point: the apply pauses once its containers are up.
+    agent.spawn(&[("SLIPWAY_FAULT_PAUSE_AT", "verifying")]);
+    let d = agent.call(
+        "POST",
+        "/deploy",
+        Some(&json!({ "deployment_id": "crash-1" })),
+    );
+    assert_eq!(d.status, 202, "{}", d.body);
+    let deadline = Instant::now() + Duration::from_secs(240);
+    while !agent.log().contains("paused at verifying") {
+        assert!(Instant::now() < deadline, "{}", agent.log());
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let audit_before = agent.call("GET", "/audit?limit=1000", None).json()["records"]
+        .as_array()
+        .unwrap()
+        .len();
+    agent.stop("-KILL");
+    agent.spawn(&[]);
+    let st = agent.call("GET", "/status/crash-1", None).json();
+    assert_eq!(
+        st["operation"]["phase"], "succeeded",
+        "reconciled: the release is up and healthy: {st}"
+    );
+    assert_eq!(greeting(app_port), "before");
+    let records = agent.call("GET", "/audit?limit=1000", None).json()["records"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert!(
+        records.len() > audit_before,
+        "the reconciliation is audited"
+    );
+    for r in records.iter().filter(|r| r["kind"] == "intent") {
+        assert!(
+            records.iter().any(|o| o["kind"] == "outcome"
+                && o["action"] == r["action"]
+                && o["operation_id"] == r["operation_id"]),
+            "intent without outcome: {r}"
+        );
+    }
+    // SIGTERM: readiness turns false while draining, and the agent exits.
+    agent.stop("-TERM");
+    assert!(
+        agent.log().contains("\"msg\":\"draining\""),
+        "{}",
+        agent.log()
+    );
+    assert!(Path::new(&agent.dir.path().join("state.db")).exists());
+}
