@@ -172,17 +172,26 @@ fn redact(text: &str, out_dir: &str) -> String {
     t
 }
 
+/// Appends to the log of `logs_ref` (the operation id): what failed, then the
+/// engine's own output, secrets redacted.
 fn write_log(state: &AppState, logs_ref: &str, text: &str, out_dir: &str) {
-    let _ = std::fs::write(
-        state
-            .cfg
-            .data_dir
-            .join("logs")
-            .join(format!("{logs_ref}.log")),
-        redact(text, out_dir),
-    );
+    use std::io::Write as _;
+    if text.trim().is_empty() {
+        return;
+    }
+    let path = state
+        .cfg
+        .data_dir
+        .join("logs")
+        .join(format!("{logs_ref}.log"));
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+    {
+        let _ = writeln!(f, "{}", redact(text, out_dir));
+    }
 }
-
 async fn index() -> Response {
     let body = "<!doctype html><title>slipway agent</title><h1>slipway agent</h1><p>API: <a href=\"/openapi.json\">/openapi.json</a>. The dashboard is not built yet.</p>";
     ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
@@ -600,6 +609,7 @@ fn run_deploy(
     let started = Instant::now();
     let id = options.deployment_id.clone().unwrap_or_default();
     let mut first = Some(tx);
+    let mut held: Option<Result<String, Problem>> = None;
     let mut op_id: Option<String> = None;
     let plan_only = options.plan_only;
     let result = slipway_engine::deploy(ops, options, &mut |e| {
@@ -624,33 +634,38 @@ fn run_deploy(
         } else {
             matches!(phase, "planning" | "failed")
         };
-        if answer_now {
-            if let Some(tx) = first.take() {
-                let op = e.operation_id.clone().unwrap_or_default();
-                let err = e.data["error"].as_str().unwrap_or("");
-                let _ = tx.send(if phase == "failed" && err.starts_with("refused") {
-                    Err(Problem::new(
-                        StatusCode::CONFLICT,
-                        "in_progress",
-                        "The target is locked",
-                        err.to_string(),
-                    )
-                    .with("operation_id", json!(op))
-                    .retry_after(5))
-                } else if phase == "failed" {
-                    let logs_ref = op.clone();
-                    write_log(st, &logs_ref, err, out_dir);
-                    Err(Problem::new(
-                        StatusCode::BAD_GATEWAY,
-                        "engine_failed",
-                        "The engine failed",
-                        err.to_string(),
-                    )
-                    .with("logs_ref", json!(logs_ref))
-                    .with("operation_id", json!(op)))
-                } else {
-                    Ok(op)
-                });
+        if answer_now && held.is_none() && first.is_some() {
+            let op = e.operation_id.clone().unwrap_or_default();
+            let err = e.data["error"].as_str().unwrap_or("");
+            let answer = if phase == "failed" && err.starts_with("refused") {
+                Err(Problem::new(
+                    StatusCode::CONFLICT,
+                    "in_progress",
+                    "The target is locked",
+                    err.to_string(),
+                )
+                .with("operation_id", json!(op))
+                .retry_after(5))
+            } else if phase == "failed" {
+                let logs_ref = op.clone();
+                write_log(st, &logs_ref, err, out_dir);
+                Err(Problem::new(
+                    StatusCode::BAD_GATEWAY,
+                    "engine_failed",
+                    "The engine failed",
+                    err.to_string(),
+                )
+                .with("logs_ref", json!(logs_ref))
+                .with("operation_id", json!(op)))
+            } else {
+                Ok(op)
+            };
+            // A plan is answered once the operation is over and the target free;
+            // an apply as soon as it holds the target.
+            if plan_only {
+                held = Some(answer);
+            } else if let Some(tx) = first.take() {
+                let _ = tx.send(answer);
             }
         }
     });
@@ -668,7 +683,7 @@ fn run_deploy(
             st.log("info", "operation finished", &json!({ "deployment_id": id, "operation_id": outcome.operation_id, "environment": env, "stage": outcome.phase }));
         }
         Err(e) => {
-            if let Some(tx) = first.take() {
+            if held.is_none() && first.is_some() {
                 let logs_ref = op_id.clone();
                 if let (Some(l), OpsError::Runtime(r)) = (&logs_ref, e) {
                     write_log(
@@ -678,7 +693,7 @@ fn run_deploy(
                         out_dir,
                     );
                 }
-                let _ = tx.send(Err(ops_problem(e, logs_ref.as_deref())));
+                held = Some(Err(ops_problem(e, logs_ref.as_deref())));
             }
             st.log(
                 "error",
@@ -686,13 +701,6 @@ fn run_deploy(
                 &json!({ "deployment_id": id, "environment": env, "stage": "deploy" }),
             );
         }
-    }
-    if let Some(tx) = first.take() {
-        let _ = tx.send(
-            op_id
-                .clone()
-                .ok_or_else(|| Problem::internal("the deploy ended before it started")),
-        );
     }
     if let Ok(mut m) = st.inflight.lock() {
         m.remove(&id);
@@ -704,6 +712,13 @@ fn run_deploy(
     st.metrics
         .operations_in_progress
         .fetch_sub(1, Ordering::SeqCst);
+    if let Some(tx) = first.take() {
+        let _ = tx.send(held.unwrap_or_else(|| {
+            op_id
+                .clone()
+                .ok_or_else(|| Problem::internal("the deploy ended before it started"))
+        }));
+    }
 }
 
 /// At shutdown: operations still running are recorded as interrupted, so the next

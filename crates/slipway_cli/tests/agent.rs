@@ -245,8 +245,8 @@ fn generate_body(spec: &str, id: &str) -> Value {
     json!({ "deployment_id": id, "environment": "prod", "template_spec": spec, "runtime": "compose", "parameters": { "image_map": { PY: PY_LOCAL } }, "policy_profile": "production-guardrails" })
 }
 
-/// Waits for the operation's final phase through the long-poll event API.
-fn wait_result(agent: &Agent, id: &str) -> Value {
+/// Waits for operation `op`'s final phase through the long-poll event API.
+fn wait_result(agent: &Agent, id: &str, op: &str) -> Value {
     let mut after = 0;
     let deadline = Instant::now() + Duration::from_secs(240);
     while Instant::now() < deadline {
@@ -258,7 +258,7 @@ fn wait_result(agent: &Agent, id: &str) -> Value {
         assert_eq!(r.status, 200, "{}", r.body);
         let v = r.json();
         for e in v["events"].as_array().unwrap() {
-            if e["kind"] == "result" {
+            if e["kind"] == "result" && e["data"]["operation_id"] == op {
                 return e["data"].clone();
             }
         }
@@ -371,12 +371,18 @@ fn the_agent_keeps_the_contract_end_to_end() {
     let bad = agent.call("POST", "/generate", Some(&json!({ "environment": "prod", "template_spec": "name: x\nservices:\n  app:\n    imagee: nginx:1\n" })));
     assert_problem(&bad, 422, "validation_failed");
     let errors = bad.json()["errors"].clone();
-    assert_eq!(errors[0]["rule_id"], "SPEC002", "{errors}");
+    let unknown = errors
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["rule_id"] == "SPEC002")
+        .unwrap_or_else(|| panic!("{errors}"));
     assert_eq!(
-        (errors[0]["line"].as_u64(), errors[0]["column"].as_u64()),
+        (unknown["line"].as_u64(), unknown["column"].as_u64()),
         (Some(4), Some(5)),
         "{errors}"
     );
+    assert_eq!(unknown["help"], "did you mean `image`?");
     assert_problem(
         &agent.call(
             "POST",
@@ -448,7 +454,7 @@ fn the_agent_keeps_the_contract_end_to_end() {
     );
     assert_problem(&busy, 409, "in_progress");
     assert_eq!(busy.header("retry-after").as_deref(), Some("5"));
-    let result = wait_result(&agent, "shop-1");
+    let result = wait_result(&agent, "shop-1", &op);
     assert_eq!(result["phase"], "succeeded", "{result}\n{}", agent.log());
     assert_eq!(greeting(app_port), "hello");
     let replay = agent.call(
@@ -575,33 +581,46 @@ fn a_hundred_identical_deploys_run_once_and_rate_limits_apply() {
         200
     );
     let port = agent.port;
-    let replies: Vec<u16> = (0..100)
+    let replies: Vec<(u16, String)> = (0..100)
         .map(|_| {
             std::thread::spawn(move || {
-                call(
+                let r = call(
                     port,
                     "POST",
                     "/deploy",
                     Some(DEPLOY_TOKEN),
                     Some("{\"deployment_id\":\"many-1\"}"),
-                )
-                .status
+                );
+                (r.status, r.body)
             })
         })
         .collect::<Vec<_>>()
         .into_iter()
         .map(|h| h.join().unwrap())
         .collect();
+    let statuses: Vec<u16> = replies.iter().map(|r| r.0).collect();
     assert_eq!(
-        replies.iter().filter(|s| **s == 202).count(),
+        statuses.iter().filter(|s| **s == 202).count(),
         1,
-        "{replies:?}"
+        "{statuses:?}"
     );
     assert!(
-        replies.iter().all(|s| [202, 409, 200].contains(s)),
-        "{replies:?}"
+        statuses.iter().all(|s| [202, 409, 200].contains(s)),
+        "{statuses:?}"
     );
-    let result = wait_result(&agent, "many-1");
+    let accepted: Value =
+        serde_json::from_str(&replies.iter().find(|r| r.0 == 202).unwrap().1).unwrap();
+    let op = accepted["operation_id"].as_str().unwrap().to_string();
+    for (status, body) in &replies {
+        if *status == 409 {
+            let v: Value = serde_json::from_str(body).unwrap();
+            assert!(
+                v["operation_id"].is_null() || v["operation_id"] == op.as_str(),
+                "a refusal names the running operation: {v}"
+            );
+        }
+    }
+    let result = wait_result(&agent, "many-1", &op);
     assert_eq!(result["phase"], "succeeded");
     assert_eq!(greeting(app_port), "once");
     let audit = agent
