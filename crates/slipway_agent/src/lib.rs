@@ -55,6 +55,8 @@ pub struct AgentConfig {
     pub tokens: Vec<Token>,
     /// Requests, logs and inline specs live here.
     pub data_dir: PathBuf,
+    /// `template_spec` paths must lie under one of these folders.
+    pub spec_roots: Vec<PathBuf>,
     pub database_url: String,
     pub max_body_bytes: usize,
     /// Mutating calls per second per caller.
@@ -74,6 +76,7 @@ impl AgentConfig {
         AgentConfig {
             listen,
             tokens: Vec::new(),
+            spec_roots: std::env::current_dir().into_iter().collect(),
             data_dir,
             database_url,
             max_body_bytes: 1024 * 1024,

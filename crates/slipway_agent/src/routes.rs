@@ -276,8 +276,22 @@ fn digest_of<T: Serialize>(v: &T) -> String {
 fn spec_path(st: &AppState, template: &str) -> Result<PathBuf, Problem> {
     let p = std::path::Path::new(template.trim());
     if !template.contains('\n') && p.is_absolute() {
-        if p.is_file() {
-            return Ok(p.to_path_buf());
+        let real = p.canonicalize().map_err(|_| {
+            Problem::validation(format!(
+                "template_spec `{template}` is not a readable file on the agent's host"
+            ))
+        })?;
+        let allowed = st
+            .cfg
+            .spec_roots
+            .iter()
+            .filter_map(|r| r.canonicalize().ok())
+            .any(|r| real.starts_with(r));
+        if !allowed {
+            return Err(Problem::validation(format!("template_spec `{template}` is outside the folders this agent may read (--spec-root)")));
+        }
+        if real.is_file() {
+            return Ok(real);
         }
         return Err(Problem::validation(format!(
             "template_spec `{template}` is not a readable file on the agent's host"

@@ -209,6 +209,10 @@ enum Command {
         listen: std::net::SocketAddr,
         #[arg(long)]
         tokens_file: Option<PathBuf>,
+        /// A folder whose specs `template_spec` may name by path; repeatable
+        /// (default: the current folder).
+        #[arg(long = "spec-root", value_name = "DIR")]
+        spec_roots: Vec<PathBuf>,
         /// Requests, engine logs and inline specs.
         #[arg(long, default_value = ".slipway/agent")]
         data_dir: PathBuf,
@@ -369,6 +373,7 @@ fn main() -> ExitCode {
         Command::Serve {
             listen,
             tokens_file,
+            spec_roots,
             data_dir,
             max_body_bytes,
             rate_limit,
@@ -381,6 +386,9 @@ fn main() -> ExitCode {
         } => {
             let url = db.map_or_else(slipway_engine::database_url, str::to_string);
             let mut cfg = slipway_agent::AgentConfig::new(listen, data_dir, url);
+            if !spec_roots.is_empty() {
+                cfg.spec_roots = spec_roots;
+            }
             cfg.max_body_bytes = max_body_bytes;
             cfg.mutating_per_sec = rate_limit;
             cfg.ring.max_events = ring_events;

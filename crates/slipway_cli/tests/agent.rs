@@ -106,6 +106,8 @@ impl Agent {
             "--data-dir",
         ])
         .arg(self.dir.path().join("agent"))
+        .arg("--spec-root")
+        .arg(self.dir.path())
         .args(&self.extra)
         .env(
             "SLIPWAY_DATABASE_URL",
@@ -397,6 +399,16 @@ fn the_agent_keeps_the_contract_end_to_end() {
         404,
         "unknown_deployment",
     );
+    let outside = agent.call(
+        "POST",
+        "/generate",
+        Some(&json!({ "environment": "prod", "template_spec": "/etc/passwd" })),
+    );
+    assert_problem(&outside, 422, "validation_failed");
+    assert!(outside.json()["detail"]
+        .as_str()
+        .unwrap()
+        .contains("--spec-root"));
 
     // Generate: artifacts with digests and the policy verdict; an identical retry
     // replays; the same id for another request is refused.
