@@ -146,6 +146,17 @@ if [ ! -x "$CHECKOV_VENV/bin/checkov" ]; then
 fi
 [ -x "$CHECKOV_VENV/bin/checkov" ] && ln -sf "$CHECKOV_VENV/bin/checkov" /usr/local/bin/checkov
 
+# --- 3d. Schemathesis (property-based API tests of the agent's OpenAPI), own venv --
+SCHEMATHESIS_VENV="${SLIPWAY_SCHEMATHESIS_VENV:-/opt/slipway-schemathesis}"
+if [ -x "$SCHEMATHESIS_VENV/bin/schemathesis" ]; then
+  log "schemathesis already installed"
+else
+  log "pip install schemathesis into $SCHEMATHESIS_VENV"
+  python3 -m venv "$SCHEMATHESIS_VENV"
+  "$SCHEMATHESIS_VENV/bin/pip" install -q --disable-pip-version-check schemathesis \
+    || die "pip install schemathesis failed"
+fi
+
 # --- 4. sanity checks -------------------------------------------------------
 hadolint_v="$(hadolint --version)"
 yamllint_v="$(yamllint --version)"
