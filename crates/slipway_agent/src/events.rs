@@ -26,7 +26,7 @@ impl Default for RingConfig {
     fn default() -> Self {
         RingConfig {
             max_events: 1_000_000,
-            max_bytes: 512 * 1024 * 1024,
+            max_bytes: 256 * 1024 * 1024,
             max_subscribers: 1000,
             max_message_bytes: 16 * 1024,
             publish_per_sec: 10_000,
@@ -49,8 +49,9 @@ struct Inner {
     frames: VecDeque<Arc<Frame>>,
     bytes: usize,
     next_seq: u64,
-    window: Instant,
-    in_window: u32,
+    /// Token bucket for the publish rate: up to one second's worth of burst.
+    tokens: f64,
+    refilled: Instant,
 }
 
 pub struct Ring {
@@ -81,14 +82,15 @@ fn now_ms() -> u128 {
 
 impl Ring {
     pub fn new(cfg: RingConfig) -> Ring {
+        let burst = f64::from(cfg.publish_per_sec);
         Ring {
             cfg,
             inner: Mutex::new(Inner {
                 frames: VecDeque::new(),
                 bytes: 0,
                 next_seq: 1,
-                window: Instant::now(),
-                in_window: 0,
+                tokens: burst,
+                refilled: Instant::now(),
             }),
             latest: watch::channel(0).0,
             subscribers: AtomicUsize::new(0),
@@ -118,15 +120,14 @@ impl Ring {
         let Ok(mut inner) = self.inner.lock() else {
             return None;
         };
-        if inner.window.elapsed() >= Duration::from_secs(1) {
-            inner.window = Instant::now();
-            inner.in_window = 0;
-        }
-        if inner.in_window >= self.cfg.publish_per_sec {
+        let rate = f64::from(self.cfg.publish_per_sec);
+        inner.tokens = (inner.tokens + inner.refilled.elapsed().as_secs_f64() * rate).min(rate);
+        inner.refilled = Instant::now();
+        if inner.tokens < 1.0 {
             self.dropped.fetch_add(1, Ordering::Relaxed);
             return None;
         }
-        inner.in_window += 1;
+        inner.tokens -= 1.0;
         let seq = inner.next_seq;
         let mut envelope = json!({ "seq": seq, "at": now_ms(), "kind": kind, "deployment_id": deployment_id, "data": data });
         let mut text = envelope.to_string();

@@ -107,10 +107,27 @@ pub struct AppState {
     pub inflight: Mutex<HashMap<String, Option<String>>>,
     pub running: AtomicUsize,
     buckets: Mutex<HashMap<String, Bucket>>,
-    pub status_cache: Mutex<HashMap<String, (Instant, bytes::Bytes)>>,
+    /// Rendered `/status` bodies: (rendered at, body, a refresh is under way).
+    pub status_cache: Mutex<HashMap<String, (Instant, bytes::Bytes, bool)>>,
 }
 
 impl AppState {
+    /// A fresh agent state over an open store (not ready until `ready` is set).
+    pub fn new(cfg: AgentConfig, store: Arc<dyn Store>) -> Arc<AppState> {
+        Arc::new(AppState {
+            ring: Arc::new(Ring::new(cfg.ring.clone())),
+            cfg,
+            store,
+            metrics: Metrics::default(),
+            ready: AtomicBool::new(false),
+            draining: AtomicBool::new(false),
+            inflight: Mutex::new(HashMap::new()),
+            running: AtomicUsize::new(0),
+            buckets: Mutex::new(HashMap::new()),
+            status_cache: Mutex::new(HashMap::new()),
+        })
+    }
+
     pub fn ops(&self, actor: &str) -> Ops {
         Ops {
             store: self.store.clone(),
@@ -228,18 +245,7 @@ pub async fn serve(cfg: AgentConfig) -> Result<(), AgentError> {
         .await
         .map_err(|e| AgentError::Store(e.to_string()))?
         .map_err(|e| AgentError::Store(e.to_string()))?;
-    let state = Arc::new(AppState {
-        ring: Arc::new(Ring::new(cfg.ring.clone())),
-        cfg,
-        store,
-        metrics: Metrics::default(),
-        ready: AtomicBool::new(false),
-        draining: AtomicBool::new(false),
-        inflight: Mutex::new(HashMap::new()),
-        running: AtomicUsize::new(0),
-        buckets: Mutex::new(HashMap::new()),
-        status_cache: Mutex::new(HashMap::new()),
-    });
+    let state = AppState::new(cfg, store);
     state.log(
         "info",
         "listening",

@@ -760,6 +760,29 @@ pub fn persist_interrupted(st: &AppState) {
     st.ring.close();
 }
 
+/// Renders a deployment's status (engine state, health from the engine) and caches it.
+async fn render_status(st: &Arc<AppState>, id: &str) -> Result<Bytes, Problem> {
+    let ops = st.ops("agent");
+    let lookup = id.to_string();
+    let status = blocking(move || slipway_engine::status_view(&ops, Some(&lookup)))
+        .await?
+        .map_err(|e| ops_problem(&e, None))?;
+    let mut v = serde_json::to_value(&status).map_err(|e| Problem::internal(e.to_string()))?;
+    if let Some(op) = &status.operation {
+        v["links"] = links(id, &op.id);
+    }
+    let body = Bytes::from(v.to_string());
+    if let Ok(mut c) = st.status_cache.lock() {
+        if c.len() > 10_000 {
+            c.clear();
+        }
+        c.insert(id.to_string(), (Instant::now(), body.clone(), false));
+    }
+    Ok(body)
+}
+
+/// At most a second old: a stale body is served while one request refreshes it in
+/// the background, so readers never queue behind the engine.
 async fn status(
     State(st): S,
     headers: HeaderMap,
@@ -769,29 +792,25 @@ async fn status(
     if !valid_id(&id) {
         return Err(Problem::not_found("no such deployment"));
     }
-    if let Ok(c) = st.status_cache.lock() {
-        if let Some((at, body)) = c.get(&id) {
-            if at.elapsed() < Duration::from_secs(1) {
-                return Ok(json_bytes(StatusCode::OK, body.clone()));
-            }
+    let cached = st.status_cache.lock().ok().and_then(|mut c| {
+        let entry = c.get_mut(&id)?;
+        if entry.0.elapsed() >= Duration::from_secs(1) && !entry.2 {
+            entry.2 = true;
+            let (st2, id2) = (st.clone(), id.clone());
+            tokio::spawn(async move {
+                if render_status(&st2, &id2).await.is_err() {
+                    if let Ok(mut c) = st2.status_cache.lock() {
+                        c.remove(&id2);
+                    }
+                }
+            });
         }
-    }
-    let ops = st.ops("agent");
-    let lookup = id.clone();
-    let status = blocking(move || slipway_engine::status_view(&ops, Some(&lookup)))
-        .await?
-        .map_err(|e| ops_problem(&e, None))?;
-    let mut v = serde_json::to_value(&status).map_err(|e| Problem::internal(e.to_string()))?;
-    if let Some(op) = &status.operation {
-        v["links"] = links(&id, &op.id);
-    }
-    let body = Bytes::from(v.to_string());
-    if let Ok(mut c) = st.status_cache.lock() {
-        if c.len() > 10_000 {
-            c.clear();
-        }
-        c.insert(id, (Instant::now(), body.clone()));
-    }
+        Some(entry.1.clone())
+    });
+    let body = match cached {
+        Some(b) => b,
+        None => render_status(&st, &id).await?,
+    };
     Ok(json_bytes(StatusCode::OK, body))
 }
 
