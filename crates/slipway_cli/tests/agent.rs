@@ -283,6 +283,43 @@ fn assert_problem(r: &Reply, status: u16, code: &str) {
     assert!(v["title"].is_string() && v["type"].is_string());
 }
 
+/// Opens a WebSocket on /events (raw handshake) and returns a thread that yields the
+/// first text message.
+fn ws_first_message(port: u16, query: &str) -> std::thread::JoinHandle<String> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(s, "GET /events{query} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nAuthorization: Bearer {READ_TOKEN}\r\n\r\n").unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        s.read_exact(&mut byte).unwrap();
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&head).into_owned();
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+    std::thread::spawn(move || {
+        s.set_read_timeout(Some(Duration::from_secs(120))).unwrap();
+        let mut h = [0u8; 2];
+        s.read_exact(&mut h).unwrap();
+        assert_eq!(h[0], 0x81, "a final text frame");
+        let len = match h[1] & 0x7f {
+            126 => {
+                let mut l = [0u8; 2];
+                s.read_exact(&mut l).unwrap();
+                usize::from(u16::from_be_bytes(l))
+            }
+            127 => {
+                let mut l = [0u8; 8];
+                s.read_exact(&mut l).unwrap();
+                usize::try_from(u64::from_be_bytes(l)).unwrap()
+            }
+            n => usize::from(n),
+        };
+        let mut body = vec![0u8; len];
+        s.read_exact(&mut body).unwrap();
+        String::from_utf8(body).unwrap()
+    })
+}
+
 #[test]
 #[ignore = "needs docker"]
 fn the_agent_keeps_the_contract_end_to_end() {
@@ -442,6 +479,7 @@ fn the_agent_keeps_the_contract_end_to_end() {
     let mut sse = TcpStream::connect(("127.0.0.1", port)).unwrap();
     write!(sse, "GET /events?deployment_id=shop-1 HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\nAuthorization: Bearer {READ_TOKEN}\r\n\r\n").unwrap();
 
+    let ws = ws_first_message(port, "?deployment_id=shop-1");
     // Plan, then apply (202, then the result arrives on the event stream).
     let plan = agent.call(
         "POST",
@@ -563,6 +601,13 @@ fn the_agent_keeps_the_contract_end_to_end() {
         "resume continues right after the cursor"
     );
 
+    let first: Value = serde_json::from_str(&ws.join().unwrap()).unwrap();
+    assert_eq!(
+        (first["kind"].as_str(), first["deployment_id"].as_str()),
+        (Some("phase"), Some("shop-1")),
+        "WebSocket: the same envelope: {first}"
+    );
+    assert!(first["seq"].as_u64().is_some());
     let metrics = call(port, "GET", "/metrics", None, None).body;
     for m in [
         "infra_apply_duration_seconds_count 1",

@@ -5,6 +5,7 @@
 //! events the rate limit dropped, and the process's memory over time.
 //!
 //!   slipway-event-load [--seconds 60] [--subscribers 1000] [--rate 10000] [--filtered]
+//!                      [--ring-events 1000000]
 //!
 //! `--filtered`: each subscriber follows one deployment id and events are spread over
 //! as many ids (a dashboard per deployment); otherwise every subscriber gets every event.
@@ -141,6 +142,7 @@ fn main() {
         let mut cfg = AgentConfig::new("127.0.0.1:0".parse().expect("an address"), dir.clone(), String::new());
         cfg.ring.max_subscribers = usize::try_from(subscribers).unwrap_or(usize::MAX) + 10;
         cfg.ring.publish_per_sec = u32::try_from(rate).unwrap_or(u32::MAX);
+        cfg.ring.max_events = usize::try_from(arg("--ring-events", 1_000_000)).unwrap_or(usize::MAX);
         let agent = AppState::new(cfg, store);
         agent.ready.store(true, Ordering::SeqCst);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a port");
@@ -182,7 +184,7 @@ fn main() {
         let secs = started.elapsed().as_secs_f64() - 3.0;
         let delivered = stats.delivered.load(Ordering::Relaxed);
         let expected = if filtered { sent } else { sent * subscribers };
-        println!("seconds={seconds} subscribers={subscribers} rate={rate}/s filtered={filtered}");
+        println!("seconds={seconds} subscribers={subscribers} rate={rate}/s filtered={filtered} ring_events={}", arg("--ring-events", 1_000_000));
         println!("published={} dropped_by_rate_limit={}", ring.published.load(Ordering::Relaxed), ring.dropped.load(Ordering::Relaxed));
         #[allow(clippy::cast_precision_loss)]
         let per_sec = delivered as f64 / secs;
