@@ -10,6 +10,7 @@ mod metrics;
 mod openapi;
 mod problem;
 mod routes;
+mod trace;
 
 pub use auth::{parse_tokens, Scope, Token};
 pub use events::{Ring, RingConfig};
@@ -39,6 +40,8 @@ pub enum AgentError {
     },
     #[error("cannot open the state store: {0}")]
     Store(String),
+    #[error("{0}")]
+    Config(String),
     #[error("cannot start the async runtime")]
     Runtime(#[source] std::io::Error),
     #[error("cannot create {path}")]
@@ -69,6 +72,8 @@ pub struct AgentConfig {
     pub drain_timeout: Duration,
     /// A subscriber that does not read for this long is dropped.
     pub subscriber_stall: Duration,
+    /// OTLP/HTTP collector (`http://HOST:PORT`) for the infra.* spans.
+    pub otlp_endpoint: Option<String>,
 }
 
 impl AgentConfig {
@@ -86,6 +91,7 @@ impl AgentConfig {
             health_timeout: Duration::from_secs(180),
             drain_timeout: Duration::from_secs(30),
             subscriber_stall: Duration::from_secs(10),
+            otlp_endpoint: None,
         }
     }
 }
@@ -109,11 +115,13 @@ pub struct AppState {
     buckets: Mutex<HashMap<String, Bucket>>,
     /// Rendered `/status` bodies: (rendered at, body, a refresh is under way).
     pub status_cache: Mutex<HashMap<String, (Instant, bytes::Bytes, bool)>>,
+    pub tracer: trace::Tracer,
 }
 
 impl AppState {
     /// A fresh agent state over an open store (not ready until `ready` is set).
     pub fn new(cfg: AgentConfig, store: Arc<dyn Store>) -> Arc<AppState> {
+        let cfg_otlp = cfg.otlp_endpoint.clone();
         Arc::new(AppState {
             ring: Arc::new(Ring::new(cfg.ring.clone())),
             cfg,
@@ -125,6 +133,7 @@ impl AppState {
             running: AtomicUsize::new(0),
             buckets: Mutex::new(HashMap::new()),
             status_cache: Mutex::new(HashMap::new()),
+            tracer: trace::Tracer::new(cfg_otlp.as_deref()).unwrap_or_default(),
         })
     }
 
@@ -226,6 +235,18 @@ pub fn router(state: Arc<AppState>) -> axum::Router {
 pub async fn serve(cfg: AgentConfig) -> Result<(), AgentError> {
     if !cfg.listen.ip().is_loopback() && cfg.tokens.is_empty() {
         return Err(AgentError::OpenWithoutToken(cfg.listen));
+    }
+    if let Some(e) = &cfg.otlp_endpoint {
+        // Checked here so a bad URL stops the start instead of disabling tracing.
+        if !e.starts_with("http://")
+            || e.trim_start_matches("http://")
+                .trim_end_matches('/')
+                .contains('/')
+        {
+            return Err(AgentError::Config(format!(
+                "--otlp-endpoint `{e}` is not http://HOST:PORT"
+            )));
+        }
     }
     for sub in ["logs", "requests", "specs"] {
         let p = cfg.data_dir.join(sub);

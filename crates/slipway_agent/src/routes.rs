@@ -385,6 +385,7 @@ async fn generate(
             "policy_profile `{profile}` is not `default` or `production-guardrails`"
         )));
     }
+    let span_start = crate::trace::now_ns();
     let ops = st.ops(&who);
     let options2 = DeployOptions {
         deployment_id: req.deployment_id.clone(),
@@ -398,8 +399,29 @@ async fn generate(
         Ok::<_, OpsError>((reg, policy))
     })
     .await?
-    .map_err(|e| ops_problem(&e, None))?;
+    .map_err(|e| {
+        st.tracer.span(
+            "infra.generate",
+            span_start,
+            false,
+            vec![
+                ("environment", req.environment.clone()),
+                ("stage", "generate".into()),
+            ],
+        );
+        ops_problem(&e, None)
+    })?;
     let dep = &reg.deployment;
+    st.tracer.span(
+        "infra.generate",
+        span_start,
+        true,
+        vec![
+            ("deployment_id", dep.id.clone()),
+            ("environment", dep.environment.clone()),
+            ("stage", "generate".into()),
+        ],
+    );
     st.log("info", "generated", &json!({ "deployment_id": dep.id, "environment": dep.environment, "stage": "generate", "ms": started.elapsed().as_millis() }));
     let out_dir = PathBuf::from(&dep.out_dir);
     let artifacts: Vec<Value> = reg
@@ -624,6 +646,8 @@ fn run_deploy(
     let id = options.deployment_id.clone().unwrap_or_default();
     let mut first = Some(tx);
     let mut held: Option<Result<String, Problem>> = None;
+    let mut plan_start: u128 = 0;
+    let mut apply_start: Option<u128> = None;
     let mut op_id: Option<String> = None;
     let plan_only = options.plan_only;
     let result = slipway_engine::deploy(ops, options, &mut |e| {
@@ -636,6 +660,28 @@ fn run_deploy(
             return;
         }
         let phase = e.data["phase"].as_str().unwrap_or("");
+        let attrs = || {
+            vec![
+                ("deployment_id", e.deployment_id.clone()),
+                ("environment", env.to_string()),
+                ("operation_id", e.operation_id.clone().unwrap_or_default()),
+                ("stage", phase.to_string()),
+            ]
+        };
+        match phase {
+            "planning" => plan_start = crate::trace::now_ns(),
+            "planned" => st.tracer.span("infra.plan", plan_start, true, attrs()),
+            "applying" => apply_start = Some(crate::trace::now_ns()),
+            "succeeded" | "failed" | "rolled_back" => {
+                if let Some(start) = apply_start.take() {
+                    st.tracer
+                        .span("infra.apply", start, phase == "succeeded", attrs());
+                } else if plan_start > 0 && phase == "failed" {
+                    st.tracer.span("infra.plan", plan_start, false, attrs());
+                }
+            }
+            _ => {}
+        }
         if op_id.is_none() && phase == "queued" {
             op_id.clone_from(&e.operation_id);
             if let Ok(mut m) = st.inflight.lock() {
@@ -833,6 +879,7 @@ async fn drift_scan(
             "deployment_id: letters, digits, `-`, `_` and `.`, at most 128",
         ));
     }
+    let span_start = crate::trace::now_ns();
     let ops = st.ops(&who);
     let ring = st.ring.clone();
     let id = req.deployment_id.clone();
@@ -846,6 +893,15 @@ async fn drift_scan(
         })
     })
     .await?;
+    st.tracer.span(
+        "infra.drift-scan",
+        span_start,
+        report.is_ok(),
+        vec![
+            ("deployment_id", req.deployment_id.clone()),
+            ("stage", "drift-scan".into()),
+        ],
+    );
     match report {
         Ok(r) => {
             for f in &r.findings {

@@ -4,6 +4,7 @@
 
 mod commands;
 mod operate;
+mod remote;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -21,6 +22,12 @@ struct Cli {
     /// postgres://…; default SLIPWAY_DATABASE_URL, else sqlite://.slipway/state.db.
     #[arg(long, global = true, value_name = "URL")]
     database_url: Option<String>,
+    /// Act through a remote agent (deploy, status, drift, history): http://HOST:PORT.
+    #[arg(long, global = true, value_name = "URL")]
+    agent: Option<String>,
+    /// The agent's bearer token (default: SLIPWAY_AGENT_TOKEN).
+    #[arg(long, global = true, value_name = "TOKEN")]
+    token: Option<String>,
     /// Color in human output.
     #[arg(long, value_enum, default_value_t = Color::Auto, global = true)]
     color: Color,
@@ -238,6 +245,10 @@ enum Command {
         /// Seconds SIGTERM waits for running operations.
         #[arg(long, default_value_t = 30)]
         drain_timeout: u64,
+        /// Export the infra.* spans over OTLP/HTTP JSON to this collector
+        /// (http://HOST:PORT); default SLIPWAY_OTLP_ENDPOINT, else no export.
+        #[arg(long, value_name = "URL")]
+        otlp_endpoint: Option<String>,
     },
     /// Print a rule's documentation.
     Explain { rule: String },
@@ -346,7 +357,11 @@ fn main() -> ExitCode {
                 health_timeout: Duration::from_secs(health_timeout),
                 call_timeout: Duration::from_secs(timeout),
             };
-            operate::deploy(db, &opts, format == Format::Json, color)
+            match &cli.agent {
+                Some(url) => remote::Remote::new(url, cli.token.clone())
+                    .and_then(|r| remote::deploy(&r, &opts, format == Format::Json)),
+                None => operate::deploy(db, &opts, format == Format::Json, color),
+            }
         }
         Command::Rollback {
             id,
@@ -359,17 +374,27 @@ fn main() -> ExitCode {
                 call_timeout: Duration::from_secs(timeout),
                 health_deadline: Duration::from_secs(health_timeout),
             };
+            if cli.agent.is_some() {
+                eprintln!("error: rollback through an agent is not available yet (the agent has no rollback endpoint); run it where the state store is");
+                return ExitCode::from(2);
+            }
             operate::rollback(db, &id, &apply, format == Format::Json, color)
         }
-        Command::Status { id, format } => {
-            operate::status(db, id.as_deref(), format == Format::Json, color)
-        }
-        Command::Drift { id, format } => {
-            operate::drift(db, id.as_deref(), format == Format::Json, color)
-        }
-        Command::History { id, format } => {
-            operate::history(db, id.as_deref(), format == Format::Json, color)
-        }
+        Command::Status { id, format } => match &cli.agent {
+            Some(url) => remote::Remote::new(url, cli.token.clone())
+                .and_then(|r| remote::status(&r, id.as_deref(), format == Format::Json)),
+            None => operate::status(db, id.as_deref(), format == Format::Json, color),
+        },
+        Command::Drift { id, format } => match &cli.agent {
+            Some(url) => remote::Remote::new(url, cli.token.clone())
+                .and_then(|r| remote::drift(&r, id.as_deref(), format == Format::Json)),
+            None => operate::drift(db, id.as_deref(), format == Format::Json, color),
+        },
+        Command::History { id, format } => match &cli.agent {
+            Some(url) => remote::Remote::new(url, cli.token.clone())
+                .and_then(|r| remote::history(&r, id.as_deref(), format == Format::Json)),
+            None => operate::history(db, id.as_deref(), format == Format::Json, color),
+        },
         Command::Serve {
             listen,
             tokens_file,
@@ -383,6 +408,7 @@ fn main() -> ExitCode {
             engine_timeout,
             health_timeout,
             drain_timeout,
+            otlp_endpoint,
         } => {
             let url = db.map_or_else(slipway_engine::database_url, str::to_string);
             let mut cfg = slipway_agent::AgentConfig::new(listen, data_dir, url);
@@ -397,6 +423,8 @@ fn main() -> ExitCode {
             cfg.engine_timeout = Duration::from_secs(engine_timeout);
             cfg.health_timeout = Duration::from_secs(health_timeout);
             cfg.drain_timeout = Duration::from_secs(drain_timeout);
+            cfg.otlp_endpoint =
+                otlp_endpoint.or_else(|| std::env::var("SLIPWAY_OTLP_ENDPOINT").ok());
             operate::serve(cfg, tokens_file.as_deref())
         }
         Command::Explain { rule } => Ok(commands::explain(&rule)),

@@ -50,7 +50,7 @@ fn show_reconciled(e: &EngineEvent) {
 }
 
 /// A live event: a JSON line on stdout, or a progress line on stderr.
-fn show_event(e: &EngineEvent, as_json: bool) {
+pub fn show_event(e: &EngineEvent, as_json: bool) {
     if as_json {
         println!("{}", json!({ "type": "event", "event": e }));
         return;
@@ -79,7 +79,7 @@ fn show_event(e: &EngineEvent, as_json: bool) {
     }
 }
 
-fn plan_text(plan: &Plan) -> String {
+pub fn plan_text(plan: &Plan) -> String {
     let mut s = format!(
         "plan: {} to create, {} to change, {} to remove, {} unchanged\n",
         plan.create.len(),
@@ -189,19 +189,22 @@ fn fail(e: &OpsError, as_json: bool, color: bool) -> u8 {
 
 fn finish(result: Result<Outcome, OpsError>, as_json: bool, color: bool) -> u8 {
     match result {
-        Ok(o) => {
-            if as_json {
-                println!(
-                    "{}",
-                    json!({ "type": "result", "schema_version": 1, "result": o })
-                );
-            } else {
-                print!("{}", outcome_text(&o));
-            }
-            o.exit_code()
-        }
+        Ok(o) => print_outcome(&o, as_json),
         Err(e) => fail(&e, as_json, color),
     }
+}
+
+/// Prints a deploy's or rollback's result; its exit code.
+pub fn print_outcome(o: &Outcome, as_json: bool) -> u8 {
+    if as_json {
+        println!(
+            "{}",
+            json!({ "type": "result", "schema_version": 1, "result": o })
+        );
+    } else {
+        print!("{}", outcome_text(o));
+    }
+    o.exit_code()
 }
 
 pub fn deploy(url: Option<&str>, opts: &DeployOptions, as_json: bool, color: bool) -> Result<u8> {
@@ -234,8 +237,13 @@ pub fn status(url: Option<&str>, id: Option<&str>, as_json: bool, color: bool) -
         Ok(s) => s,
         Err(e) => return Ok(fail(&e, as_json, color)),
     };
+    print_status(&st, as_json)
+}
+
+/// Prints a status (from the engine here or from an agent).
+pub fn print_status(st: &slipway_engine::Status, as_json: bool) -> Result<u8> {
     if as_json {
-        println!("{}", serde_json::to_string_pretty(&st)?);
+        println!("{}", serde_json::to_string_pretty(st)?);
         return Ok(0);
     }
     let mut s = String::new();
@@ -343,8 +351,13 @@ pub fn drift(url: Option<&str>, id: Option<&str>, as_json: bool, color: bool) ->
         Ok(r) => r,
         Err(e) => return Ok(fail(&e, as_json, color)),
     };
+    print_drift(&report, as_json)
+}
+
+/// Prints a drift report; 1 when anything drifted.
+pub fn print_drift(report: &slipway_engine::DriftReport, as_json: bool) -> Result<u8> {
     if as_json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        println!("{}", serde_json::to_string_pretty(report)?);
     } else if report.in_sync {
         println!(
             "in sync: deployment {} matches the engine and the generated files",
@@ -373,8 +386,13 @@ pub fn history(url: Option<&str>, id: Option<&str>, as_json: bool, color: bool) 
         Ok(h) => h,
         Err(e) => return Ok(fail(&e, as_json, color)),
     };
+    print_history(&h, as_json)
+}
+
+/// Prints the audit log; 1 when its chain does not verify.
+pub fn print_history(h: &slipway_engine::History, as_json: bool) -> Result<u8> {
     if as_json {
-        println!("{}", serde_json::to_string_pretty(&h)?);
+        println!("{}", serde_json::to_string_pretty(h)?);
     } else {
         for r in &h.records {
             println!(

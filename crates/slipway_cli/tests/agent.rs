@@ -320,10 +320,48 @@ fn ws_first_message(port: u16, query: &str) -> std::thread::JoinHandle<String> {
     })
 }
 
+/// A minimal OTLP/HTTP collector on 127.0.0.1: keeps every body POSTed to it.
+fn collector() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let bodies = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let keep = bodies.clone();
+    std::thread::spawn(move || {
+        for s in l.incoming() {
+            let Ok(mut s) = s else { continue };
+            let mut r = BufReader::new(s.try_clone().unwrap());
+            let mut len = 0;
+            let mut line = String::new();
+            while r.read_line(&mut line).unwrap_or(0) > 2 {
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    len = v.trim().parse().unwrap_or(0);
+                }
+                line.clear();
+            }
+            let mut body = vec![0u8; len];
+            let _ = r.read_exact(&mut body);
+            keep.lock()
+                .unwrap()
+                .push(String::from_utf8_lossy(&body).into_owned());
+            let _ = s.write_all(b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\n{}");
+        }
+    });
+    (port, bodies)
+}
+
 #[test]
 #[ignore = "needs docker"]
 fn the_agent_keeps_the_contract_end_to_end() {
-    let mut agent = Agent::start(&["--max-body-bytes", "65536", "--rate-limit", "1000"]);
+    let (otlp_port, spans) = collector();
+    let otlp = format!("http://127.0.0.1:{otlp_port}");
+    let mut agent = Agent::start(&[
+        "--max-body-bytes",
+        "65536",
+        "--rate-limit",
+        "1000",
+        "--otlp-endpoint",
+        &otlp,
+    ]);
     let port = agent.port;
     // Probes and documents.
     assert_eq!(call(port, "GET", "/healthz", None, None).status, 200);
@@ -623,6 +661,80 @@ fn the_agent_keeps_the_contract_end_to_end() {
         !metrics.contains("shop-1"),
         "a deployment id leaked into a metric label"
     );
+    // The spans reached the collector as OTLP/HTTP JSON, with the deployment id.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let got = spans.lock().unwrap().join("\n");
+        let all = [
+            "infra.generate",
+            "infra.plan",
+            "infra.apply",
+            "infra.drift-scan",
+        ]
+        .iter()
+        .all(|n| got.contains(&format!("\"name\":\"{n}\"")));
+        if all && got.contains("\"stringValue\":\"shop-1\"") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "spans missing from the collector: {got}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    // The CLI through the agent: the same commands, the same output.
+    let cli = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_slipway"))
+            .args(args)
+            .args([
+                "--agent",
+                &format!("http://127.0.0.1:{port}"),
+                "--token",
+                DEPLOY_TOKEN,
+            ])
+            .env("PATH", path_env())
+            .output()
+            .unwrap()
+    };
+    let out = cli(&["status", "shop-1"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("serving     yes"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let out = cli(&["history", "shop-1", "--format", "json"]);
+    let h: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(h["chain_verified"], true, "{h}");
+    assert_eq!(cli(&["drift", "shop-1"]).status.code(), Some(0));
+    let text = std::fs::read_to_string(&spec).unwrap();
+    std::fs::write(&spec, text.replace("GREETING: hello", "GREETING: remote")).unwrap();
+    let out = cli(&[
+        "deploy",
+        &spec,
+        "--env",
+        "prod",
+        "--image-map",
+        &format!("{PY}={PY_LOCAL}"),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(": succeeded"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(greeting(app_port), "remote");
+
     let _ = &mut agent;
 }
 

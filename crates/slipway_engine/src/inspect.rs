@@ -19,7 +19,7 @@ use std::path::PathBuf;
 
 pub const SCHEMA_VERSION: u32 = 1;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct OperationView {
     pub id: String,
     pub kind: String,
@@ -31,7 +31,7 @@ pub struct OperationView {
     pub allowed_actions: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct SyncView {
     /// `in_sync`, `drifted` or `unknown` (never scanned).
     pub state: String,
@@ -40,7 +40,7 @@ pub struct SyncView {
     pub findings: Vec<DriftFinding>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Status {
     pub schema_version: u32,
     pub deployment: Deployment,
@@ -56,7 +56,7 @@ pub struct Status {
     pub recent_audit: Vec<AuditRecord>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct DriftReport {
     pub schema_version: u32,
     pub deployment_id: String,
@@ -67,7 +67,7 @@ pub struct DriftReport {
     pub findings: Vec<DriftFinding>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct History {
     pub schema_version: u32,
     pub deployment_id: Option<String>,

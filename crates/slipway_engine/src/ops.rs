@@ -10,7 +10,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 /// One thing that happened during an operation, as stored and as shown live.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct EngineEvent {
     pub seq: i64,
     pub at: i64,
@@ -68,7 +68,7 @@ impl OpsError {
 }
 
 /// The result of a deploy, rollback or reconciliation.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Outcome {
     pub deployment_id: String,
     pub operation_id: String,
@@ -98,7 +98,7 @@ pub struct Outcome {
     /// Nothing to do: this release already serves and nothing drifted.
     pub up_to_date: bool,
     /// Hand-edited files deployed as they are (`--adopt`).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub adopted: Vec<String>,
 }
 

@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Difference {
     /// `service`, `orphan`, `image`, `environment`, `ports`, `replicas`, `state`, `health`.
     pub category: String,
@@ -19,14 +19,14 @@ pub struct Difference {
     pub observed: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct ServiceChange {
     pub service: String,
     pub fields: Vec<Difference>,
 }
 
 /// What an apply would do.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Plan {
     pub create: Vec<String>,
     pub change: Vec<ServiceChange>,
