@@ -124,6 +124,13 @@ for tool in hadolint yamllint kubectl kubernetes-validate; do
   ln -sf "$TOOLS_VENV/bin/$tool" "/usr/local/bin/$tool"
 done
 
+# --- 3a. node and npm (the SARIF schema package, the dashboard's syntax check) ----
+# Only when missing: a node from elsewhere (with its own npm) is kept as it is.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  log "apt-get install nodejs npm"
+  apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null || die "apt-get install nodejs npm failed"
+fi
+
 # --- 3b. the official SARIF 2.1.0 schema (shipped in Microsoft's npm package) ----
 SARIF_SCHEMA="$TOOLS_VENV/node/node_modules/@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json"
 if [ ! -f "$SARIF_SCHEMA" ]; then

@@ -47,6 +47,8 @@ pub fn document() -> Value {
             "/healthz": { "get": { "summary": "Liveness", "responses": { "200": ok("alive", &any_object) } } },
             "/readyz": { "get": { "summary": "Readiness: the store is open and interrupted operations are reconciled", "responses": { "200": ok("ready", &any_object), "503": problem("not ready or draining") } } },
             "/metrics": { "get": { "summary": "Prometheus metrics", "responses": { "200": { "description": "text exposition format", "content": { "text/plain": { "schema": { "type": "string" } } } } } } },
+            "/": { "get": { "summary": "The dashboard (HTML)", "responses": { "200": { "description": "the page", "content": { "text/html": { "schema": { "type": "string" } } } } } } },
+            "/deployments": { "get": { "summary": "Every deployment, newest first, with its latest operation", "security": auth, "responses": { "200": ok("deployments", &any_object), "401": problem("no valid token"), "503": problem("draining") } } },
             "/openapi.json": { "get": { "summary": "This document", "responses": { "200": ok("OpenAPI 3.0", &any_object) } } },
             "/generate": { "post": { "summary": "Spec to artifacts, with their digests and the policy verdict", "security": auth,
                 "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/GenerateRequest" } } } },

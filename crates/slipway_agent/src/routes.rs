@@ -31,6 +31,7 @@ pub fn routes(_state: Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi))
+        .route("/deployments", get(deployments))
         .route("/generate", post(generate))
         .route("/deploy", post(deploy))
         .route("/drift-scan", post(drift_scan))
@@ -192,9 +193,37 @@ fn write_log(state: &AppState, logs_ref: &str, text: &str, out_dir: &str) {
         let _ = writeln!(f, "{}", redact(text, out_dir));
     }
 }
+/// The dashboard: deployments, status, drift, audit log, live events and a topology
+/// picture, from this API (no outside resources; the token stays in the tab).
 async fn index() -> Response {
-    let body = "<!doctype html><title>slipway agent</title><h1>slipway agent</h1><p>API: <a href=\"/openapi.json\">/openapi.json</a>. The dashboard is not built yet.</p>";
-    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CONTENT_SECURITY_POLICY, "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src 'self' data:"),
+        ],
+        include_str!("dashboard.html"),
+    )
+        .into_response()
+}
+
+/// Every deployment, newest first, with its latest operation.
+async fn deployments(State(st): S, headers: HeaderMap) -> Result<Response, Problem> {
+    authorize(&st.cfg.tokens, &headers, Scope::Read)?;
+    let store = st.store.clone();
+    let list = blocking(move || {
+        let mut out = Vec::new();
+        for d in store.deployments()?.into_iter().take(200) {
+            let op = store.operations(Some(&d.id))?.pop();
+            out.push(json!({
+                "id": d.id, "target": d.target, "environment": d.environment, "runtime": d.runtime,
+                "created_at": d.created_at, "kind": op.as_ref().map(|o| o.kind.clone()), "phase": op.map(|o| o.phase),
+            }));
+        }
+        Ok::<_, slipway_engine::StoreError>(out)
+    })
+    .await?
+    .map_err(|e| Problem::internal(e.to_string()))?;
+    Ok(Json(json!({ "deployments": list })).into_response())
 }
 
 async fn healthz() -> Response {

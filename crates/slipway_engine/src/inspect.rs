@@ -54,6 +54,17 @@ pub struct Status {
     pub health_error: Option<String>,
     pub sync: SyncView,
     pub recent_audit: Vec<AuditRecord>,
+    /// The serving release's services: what each depends on, replicas, published ports.
+    #[serde(default)]
+    pub topology: Vec<TopologyNode>,
+}
+
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct TopologyNode {
+    pub service: String,
+    pub depends_on: Vec<String>,
+    pub replicas: u32,
+    pub ports: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
@@ -140,8 +151,18 @@ pub fn status_view(ops: &Ops, id: Option<&str>) -> Result<Status, OpsError> {
     let rt = runtime_for(&dep.runtime)?;
     let serving = serving(ops, &dep.target)?;
     let (mut health, mut health_error) = (None, None);
+    let mut topology = Vec::new();
     if let Some((_, rel)) = &serving {
         let desired = desired_of(rt.as_ref(), rel)?;
+        topology = desired
+            .values()
+            .map(|s| TopologyNode {
+                service: s.name.clone(),
+                depends_on: s.depends_on.clone(),
+                replicas: s.replicas,
+                ports: s.ports.iter().map(ToString::to_string).collect(),
+            })
+            .collect();
         match rt.observe(&dep.project) {
             Ok(observed) => health = Some(slipway_runtime::summarize_health(&desired, &observed)),
             Err(e) => health_error = Some(e.to_string()),
@@ -206,6 +227,7 @@ pub fn status_view(ops: &Ops, id: Option<&str>) -> Result<Status, OpsError> {
         health_error,
         sync,
         recent_audit,
+        topology,
     })
 }
 

@@ -20,6 +20,7 @@ mod write;
 pub use deploy::{deploy, register, rollback, DeployOptions, Registered};
 pub use inspect::{
     drift, history, status, status_view, DriftReport, History, OperationView, Status, SyncView,
+    TopologyNode,
 };
 pub use ops::{database_url, local_actor, EngineEvent, Ops, OpsError, Outcome};
 pub use reconcile::reconcile;
@@ -39,7 +40,7 @@ pub fn policy_check(out_dir: &std::path::Path, profile: &str) -> Option<serde_js
 }
 pub use holder::now_ms;
 pub use slipway_runtime::{ApplyOptions, HealthReport, Plan, RUNTIMES};
-pub use slipway_store::{verify_chain, AuditRecord, Phase, Store, Transition};
+pub use slipway_store::{verify_chain, AuditRecord, Phase, Store, StoreError, Transition};
 
 /// Opens the state store a URL names (relative SQLite paths from `base`).
 pub fn open_store(
