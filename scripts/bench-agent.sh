@@ -29,7 +29,7 @@ cleanup() {
   kill "$agent" 2>/dev/null || true
   docker ps -aq --filter "label=com.docker.compose.project=$project" | xargs -r docker rm -f >/dev/null
   docker network rm "${project}_default" >/dev/null 2>&1 || true
-  docker images -q "$project/app" | sort -u | xargs -r docker rmi -f >/dev/null 2>&1 || true
+  docker images --format '{{.Repository}}:{{.Tag}}' "$project/app" | grep -v ':<none>$' | xargs -r docker rmi >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT

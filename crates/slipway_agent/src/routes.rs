@@ -91,6 +91,17 @@ fn valid_id(id: &str) -> bool {
         && !id.starts_with('.')
 }
 
+/// A 422 unless `id` is a well-formed deployment id.
+fn check_id(id: &str) -> Result<(), Problem> {
+    if valid_id(id) {
+        Ok(())
+    } else {
+        Err(Problem::validation(
+            "deployment_id: letters, digits, `-`, `_` and `.`, at most 128",
+        ))
+    }
+}
+
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, Problem> {
     tokio::task::spawn_blocking(f)
         .await
@@ -370,11 +381,7 @@ async fn generate(
     st.rate_limit(&who)?;
     let req: GenerateRequest = parse(body)?;
     if let Some(id) = &req.deployment_id {
-        if !valid_id(id) {
-            return Err(Problem::validation(
-                "deployment_id: letters, digits, `-`, `_` and `.`, at most 128",
-            ));
-        }
+        check_id(id)?;
     }
     if !slipway_engine::RUNTIMES.contains(&req.runtime.as_str()) {
         return Err(Problem::validation(format!(
@@ -530,11 +537,7 @@ async fn deploy(
     let who = authorize(&st.cfg.tokens, &headers, Scope::Deploy)?;
     st.rate_limit(&who)?;
     let req: DeployRequest = parse(body)?;
-    if !valid_id(&req.deployment_id) {
-        return Err(Problem::validation(
-            "deployment_id: letters, digits, `-`, `_` and `.`, at most 128",
-        ));
-    }
+    check_id(&req.deployment_id)?;
     match req.strategy.as_deref() {
         None | Some("recreate" | "rolling") => {}
         Some(s @ ("blue_green" | "canary")) => return Err(Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "unsupported_strategy", "Strategy not available", format!("`{s}` is not implemented by the compose and swarm runtimes; use `rolling` or `recreate`"))),
@@ -903,11 +906,7 @@ async fn drift_scan(
     let who = authorize(&st.cfg.tokens, &headers, Scope::Deploy)?;
     st.rate_limit(&who)?;
     let req: DriftRequest = parse(body)?;
-    if !valid_id(&req.deployment_id) {
-        return Err(Problem::validation(
-            "deployment_id: letters, digits, `-`, `_` and `.`, at most 128",
-        ));
-    }
+    check_id(&req.deployment_id)?;
     let span_start = crate::trace::now_ns();
     let ops = st.ops(&who);
     let ring = st.ring.clone();

@@ -216,7 +216,7 @@ impl Drop for Agent {
             let _ = Command::new("sh")
                 .arg("-c")
                 .arg(format!(
-                    "docker images -q '{p}/app' | sort -u | xargs -r docker rmi -f"
+                    "docker images --format '{{{{.Repository}}}}:{{{{.Tag}}}}' '{p}/app' | grep -v ':<none>$' | xargs -r docker rmi"
                 ))
                 .output();
         }

@@ -217,15 +217,14 @@ impl Drop for Hello {
             docker(&["rm", "-f", id]);
         }
         docker(&["network", "rm", &format!("{}_default", self.project)]);
-        let images = docker(&["images", "-q", &format!("{}/app", self.project)]);
-        let mut ids: Vec<String> = String::from_utf8_lossy(&images.stdout)
-            .split_whitespace()
-            .map(str::to_string)
-            .collect();
-        ids.sort();
-        ids.dedup();
-        for id in ids {
-            docker(&["rmi", "-f", &id]);
+        // Untag by name, never `rmi -f ID`: the tests build the same app, so projects
+        // share image ids, and removing an id would untag every other test's images.
+        let repo = format!("{}/app", self.project);
+        let images = docker(&["images", "--format", "{{.Repository}}:{{.Tag}}", &repo]);
+        for name in String::from_utf8_lossy(&images.stdout).split_whitespace() {
+            if !name.ends_with(":<none>") {
+                docker(&["rmi", name]);
+            }
         }
     }
 }

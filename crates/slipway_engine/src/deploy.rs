@@ -309,6 +309,34 @@ fn generate_options(opts: &DeployOptions, dry_run: bool) -> GenerateOptions {
     }
 }
 
+/// Takes the target's lease for `run`; when another operation holds it, the run ends
+/// `failed` naming the holder and that outcome is returned.
+fn lock_or_refuse(run: &mut OpRun<'_>) -> Result<Option<Outcome>, OpsError> {
+    let Err(held) = run.lock(None)? else {
+        return Ok(None);
+    };
+    let msg = if held.deployment_id == run.dep.id {
+        format!(
+            "refused: deployment {} already has operation {} in progress",
+            run.dep.id, held.operation_id
+        )
+    } else {
+        format!(
+            "refused: target {} is locked by operation {} of deployment {}",
+            run.dep.target, held.operation_id, held.deployment_id
+        )
+    };
+    run.to(
+        Phase::Failed,
+        Some(&msg),
+        None,
+        Some(&json!({ "refused_by": held })),
+    )?;
+    let mut out = outcome(run);
+    out.refused_by = Some(held);
+    Ok(Some(out))
+}
+
 /// Deploys (or, with `plan_only`, plans) the spec on its target.
 pub fn deploy(
     state: &Ops,
@@ -331,27 +359,8 @@ pub fn deploy(
         sink,
     )?;
     run.to(Phase::Locking, None, None, None)?;
-    if let Err(held) = run.lock(None)? {
-        let msg = if held.deployment_id == run.dep.id {
-            format!(
-                "refused: deployment {} already has operation {} in progress",
-                run.dep.id, held.operation_id
-            )
-        } else {
-            format!(
-                "refused: target {} is locked by operation {} of deployment {}",
-                run.dep.target, held.operation_id, held.deployment_id
-            )
-        };
-        run.to(
-            Phase::Failed,
-            Some(&msg),
-            None,
-            Some(&json!({ "refused_by": held })),
-        )?;
-        let mut out = outcome(&run);
-        out.refused_by = Some(held);
-        return Ok(out);
+    if let Some(refused) = lock_or_refuse(&mut run)? {
+        return Ok(refused);
     }
     run.to(Phase::Planning, None, None, None)?;
     match plan_and_apply(&mut run, rt.as_ref(), opts, &gen, edited) {
@@ -504,20 +513,8 @@ pub fn rollback(
     };
     let mut run = OpRun::start(state.store.clone(), dep, "rollback", &state.actor, sink)?;
     run.to(Phase::Locking, None, None, None)?;
-    if let Err(held) = run.lock(None)? {
-        let msg = format!(
-            "refused: target {} is locked by operation {} of deployment {}",
-            run.dep.target, held.operation_id, held.deployment_id
-        );
-        run.to(
-            Phase::Failed,
-            Some(&msg),
-            None,
-            Some(&json!({ "refused_by": held })),
-        )?;
-        let mut out = outcome(&run);
-        out.refused_by = Some(held);
-        return Ok(out);
+    if let Some(refused) = lock_or_refuse(&mut run)? {
+        return Ok(refused);
     }
     let rel = state.store.release(&rel_id)?.ok_or_else(|| {
         slipway_store::StoreError::Corrupt(format!("release {rel_id} is missing"))
