@@ -927,3 +927,146 @@ fn swarm_deploys_rolls_an_update_and_rolls_back() {
     assert_eq!(greeting(h.port), "hello");
     audit_is_whole(&h);
 }
+
+/// The ids of the project's running containers that report healthy.
+fn healthy_ids(project: &str) -> Vec<String> {
+    let out = docker(&[
+        "ps",
+        "-q",
+        "--no-trunc",
+        "--filter",
+        &format!("label=com.docker.compose.project={project}"),
+        "--filter",
+        "health=healthy",
+    ]);
+    let mut ids: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
+    ids.sort();
+    ids
+}
+
+/// Samples the number of healthy containers until stopped; `min()` is the fewest seen.
+struct Watch {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    handle: Option<std::thread::JoinHandle<usize>>,
+}
+
+impl Watch {
+    fn start(project: &str) -> Watch {
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (flag, project) = (stop.clone(), project.to_string());
+        let handle = std::thread::spawn(move || {
+            let mut min = usize::MAX;
+            while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+                min = min.min(healthy_ids(&project).len());
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            min
+        });
+        Watch {
+            stop,
+            handle: Some(handle),
+        }
+    }
+
+    fn min(mut self) -> usize {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.handle.take().unwrap().join().unwrap()
+    }
+}
+
+#[test]
+#[ignore = "needs docker"]
+fn compose_rolling_starts_new_containers_before_the_old_stop() {
+    // Not published on the host: old and new containers can run side by side.
+    let h = Hello::new("sf", 2, "compose");
+    h.edit(|s| {
+        let start = s.find("host_port: ").unwrap();
+        let end = start + s[start..].find('\n').unwrap();
+        format!("{}publish: false{}", &s[..start], &s[end..])
+    });
+    let rolling = ["--strategy", "rolling"];
+    ok(&h.deploy(&[]));
+    let first = healthy_ids(&h.project);
+    assert_eq!(first.len(), 2, "{first:?}");
+
+    // A new greeting: two new containers start, turn healthy, then the old two stop.
+    h.greeting("hi");
+    let watch = Watch::start(&h.project);
+    let out = ok(&h.deploy(&rolling)).clone();
+    let fewest = watch.min();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("start-first"), "{text}");
+    assert!(
+        fewest >= 2,
+        "at one point only {fewest} healthy container(s)"
+    );
+    let second = healthy_ids(&h.project);
+    assert_eq!(second.len(), 2, "{second:?}");
+    assert!(second.iter().all(|id| !first.contains(id)), "replaced");
+    for id in &second {
+        let env = docker(&["inspect", "-f", "{{json .Config.Env}}", id]);
+        assert!(
+            String::from_utf8_lossy(&env.stdout).contains("GREETING=hi"),
+            "{}",
+            String::from_utf8_lossy(&env.stdout)
+        );
+    }
+    let (code, d) = h.json(&["drift"]);
+    assert_eq!(code, 0, "in sync after a start-first update: {d}");
+
+    // A release that crashes: its containers are removed and the old ones were never
+    // stopped (same ids, same start times).
+    let started = |ids: &[String]| -> Vec<String> {
+        ids.iter()
+            .map(|id| {
+                let o = docker(&["inspect", "-f", "{{.State.StartedAt}}", id]);
+                String::from_utf8_lossy(&o.stdout).trim().to_string()
+            })
+            .collect()
+    };
+    let before = started(&second);
+    h.edit(|s| {
+        s.replace(
+            "GREETING: hi",
+            "GREETING: broken\n      CRASH_ON_START: \"1\"",
+        )
+    });
+    let watch = Watch::start(&h.project);
+    let mut args = vec!["deploy", "--env", "prod", "--image-map", PY];
+    args.extend_from_slice(&["--health-timeout", "60", "--strategy", "rolling"]);
+    let (code, bad) = h.json(&args);
+    let fewest = watch.min();
+    assert_eq!(code, 1, "{bad}");
+    assert_eq!(bad["result"]["phase"], "rolled_back", "{bad}");
+    assert!(
+        fewest >= 2,
+        "at one point only {fewest} healthy container(s)"
+    );
+    assert_eq!(
+        healthy_ids(&h.project),
+        second,
+        "the old containers serve on"
+    );
+    assert_eq!(started(&second), before, "and were never restarted");
+    let all = docker(&[
+        "ps",
+        "-aq",
+        "--filter",
+        &format!("label=com.docker.compose.project={}", h.project),
+    ]);
+    assert_eq!(
+        String::from_utf8_lossy(&all.stdout)
+            .split_whitespace()
+            .count(),
+        2,
+        "the crashed containers are gone"
+    );
+    audit_is_whole(&h);
+}

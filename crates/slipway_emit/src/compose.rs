@@ -254,6 +254,9 @@ fn service_entry(
             })
             .collect();
     let publish = |env: &str| -> Vec<String> {
+        if svc.internal {
+            return Vec::new();
+        }
         let (Some(port), Some(first)) =
             (svc.container_port(), svc.host_port.or(svc.container_port()))
         else {

@@ -141,6 +141,10 @@ pub struct Service {
     pub port: Option<u16>,
     /// The port published on the host (127.0.0.1); defaults to `port`.
     pub host_port: Option<u16>,
+    /// Not published on the host: reachable only from the project's other services
+    /// (`publish: false`). Such a service can be updated start-first.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub internal: bool,
     pub health: Option<Health>,
     pub env: BTreeMap<String, String>,
     /// Secret names only; values never enter the model. Delivered as files

@@ -1,5 +1,6 @@
 //! The Docker Engine API over its unix socket, for inspection: list and inspect
-//! containers, services and tasks, inspect and tag images. A small HTTP/1.0 client
+//! containers, services and tasks, inspect and tag images, and stop and remove the
+//! containers a start-first update replaces. A small HTTP/1.0 client
 //! (one request per connection, no chunked replies) keeps the dependency set light.
 
 use crate::RuntimeError;
@@ -80,7 +81,16 @@ impl DockerApi {
 
     /// POST without a body; any 2xx is success.
     pub fn post(&self, path: &str) -> Result<(), RuntimeError> {
-        let (status, body) = self.request("POST", path)?;
+        self.call("POST", path)
+    }
+
+    /// DELETE; any 2xx is success.
+    pub fn delete(&self, path: &str) -> Result<(), RuntimeError> {
+        self.call("DELETE", path)
+    }
+
+    fn call(&self, method: &str, path: &str) -> Result<(), RuntimeError> {
+        let (status, body) = self.request(method, path)?;
         if (200..300).contains(&status) {
             Ok(())
         } else {

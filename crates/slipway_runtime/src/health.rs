@@ -111,6 +111,22 @@ pub fn wait_healthy(
     deadline: Duration,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<HealthReport, RuntimeError> {
+    wait_ready(rt, project, desired, services, deadline, progress, &|_| {
+        true
+    })
+}
+
+/// [`wait_healthy`] counting only the containers `counts` accepts (a start-first update
+/// waits for its new containers while the old ones still run).
+pub(crate) fn wait_ready(
+    rt: &dyn Runtime,
+    project: &str,
+    desired: &BTreeMap<String, DesiredService>,
+    services: &[String],
+    deadline: Duration,
+    progress: &mut dyn FnMut(Progress),
+    counts: &dyn Fn(&ObservedContainer) -> bool,
+) -> Result<HealthReport, RuntimeError> {
     let wanted: Vec<&DesiredService> = desired
         .values()
         .filter(|s| services.is_empty() || services.contains(&s.name))
@@ -127,8 +143,10 @@ pub fn wait_healthy(
     loop {
         let observed = rt.observe(project)?;
         for s in &wanted {
-            let mine: Vec<&ObservedContainer> =
-                observed.iter().filter(|c| c.service == s.name).collect();
+            let mine: Vec<&ObservedContainer> = observed
+                .iter()
+                .filter(|c| c.service == s.name && counts(c))
+                .collect();
             if let Some(why) = failed(s, &mine) {
                 progress(Progress::new(Some(&s.name), "unhealthy", why.clone()));
                 return Err(RuntimeError::Unhealthy(format!(

@@ -101,8 +101,9 @@ impl Progress {
 
 #[derive(Debug, Clone)]
 pub struct ApplyOptions {
-    /// One service at a time in dependency order, each gated on health
-    /// (compose); `parallelism: 1`, start-first where no host port is published (swarm).
+    /// One service at a time in dependency order, each gated on health, start-first
+    /// where no fixed host port or container name is in the way (compose);
+    /// `parallelism: 1`, start-first where no host port is published (swarm).
     pub rolling: bool,
     /// The longest any single engine call may take before it is killed.
     pub call_timeout: Duration,

@@ -758,6 +758,7 @@ pub(crate) fn into_model(
             source,
             port: ports.first().copied(),
             host_port: c.ports.first().and_then(|p| p.host),
+            internal: false,
             health: match &c.health {
                 Some(HealthSetting::Test(h)) => Some(h.clone()),
                 _ => None,

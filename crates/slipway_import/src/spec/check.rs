@@ -290,7 +290,7 @@ fn cycles(r: &mut Reader<'_>, app: &App, services: Option<&Node>) {
 fn port_clashes(r: &mut Reader<'_>, app: &App, services: Option<&Node>) {
     for env in &app.environments {
         let mut taken: BTreeMap<u16, &str> = BTreeMap::new();
-        for svc in app.services.values() {
+        for svc in app.services.values().filter(|s| !s.internal) {
             let Some(first) = svc.host_port.or(svc.port) else {
                 continue;
             };

@@ -82,6 +82,9 @@ struct ServiceDoc {
     /// The port published on 127.0.0.1 (defaults to `port`).
     #[schemars(range(min = 1, max = 65535))]
     host_port: Option<u16>,
+    /// `false`: not published on the host, reachable only from the other services
+    /// (default `true`).
+    publish: Option<bool>,
     health: Option<Health>,
     /// Plain configuration. Secrets are rejected here; use `secrets`.
     env: Option<BTreeMap<String, Scalar>>,

@@ -11,6 +11,7 @@ pub(crate) const SERVICE_KEYS: &[&str] = &[
     "image",
     "port",
     "host_port",
+    "publish",
     "health",
     "env",
     "secrets",
@@ -100,6 +101,21 @@ pub(crate) fn read_service(
                 svc.host_port = r
                     .int(v, &field, 1, 65535)
                     .and_then(|p| u16::try_from(p).ok());
+            }
+            "publish" => {
+                svc.internal = !r.bool(v, &field).unwrap_or(true);
+                if svc.internal {
+                    if let Some((_, _, hp)) = entries.iter().find(|(_, k, _)| *k == "host_port") {
+                        let d = r
+                            .error(
+                                "SPEC009",
+                                hp,
+                                format!("{what} sets `host_port` but `publish: false`"),
+                            )
+                            .help("remove `host_port`, or `publish: false` to publish the service on 127.0.0.1");
+                        r.push(d);
+                    }
+                }
             }
             "health" => svc.health = read_health(r, v, &field),
             "env" => svc.env = read_env(r, v, &field),

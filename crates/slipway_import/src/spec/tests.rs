@@ -104,6 +104,26 @@ fn replicas_publish_consecutive_ports() {
 }
 
 #[test]
+fn unpublished_services_take_no_host_port() {
+    // `a` is not published, so `b` may use the port `a` listens on.
+    let out = read(
+        "name: shop\nservices:\n  a: { path: ./a, port: 8000, publish: false, replicas: { prod: 2 } }\n  b: { path: ./b, port: 8001 }\n",
+    );
+    assert!(out.diagnostics.is_empty(), "{:?}", out.diagnostics);
+    let app = out.app.unwrap();
+    assert!(app.services["a"].internal);
+    assert!(!app.services["b"].internal);
+    let m = messages(
+        "name: shop\nservices:\n  a: { path: ./a, port: 8000, host_port: 9000, publish: false }\n",
+    )
+    .join("\n");
+    assert!(
+        m.contains("SPEC009 service `a` sets `host_port` but `publish: false`"),
+        "{m}"
+    );
+}
+
+#[test]
 fn names_that_escape_the_output_folder() {
     let m = messages(
         "name: shop\nservices:\n  ../x: { path: ./a }\n  b: { path: /etc }\n  '': { path: ./c }\n",
