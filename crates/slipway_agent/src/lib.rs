@@ -9,6 +9,7 @@ mod events;
 mod metrics;
 mod openapi;
 mod problem;
+mod relay;
 mod routes;
 mod trace;
 
@@ -266,7 +267,15 @@ pub async fn serve(cfg: AgentConfig) -> Result<(), AgentError> {
         .await
         .map_err(|e| AgentError::Store(e.to_string()))?
         .map_err(|e| AgentError::Store(e.to_string()))?;
+    // Events are relayed from the store from here on (see relay.rs), so those of
+    // the reconciliation below, and of other agents and the CLI, reach subscribers.
+    let st = store.clone();
+    let start = tokio::task::spawn_blocking(move || st.last_event_seq())
+        .await
+        .map_err(|e| AgentError::Store(e.to_string()))?
+        .map_err(|e| AgentError::Store(e.to_string()))?;
     let state = AppState::new(cfg, store);
+    tokio::spawn(relay::run(state.clone(), start));
     state.log(
         "info",
         "listening",
@@ -275,18 +284,9 @@ pub async fn serve(cfg: AgentConfig) -> Result<(), AgentError> {
     // Reconcile on the side: /readyz says false until it is done.
     let st = state.clone();
     tokio::spawn(async move {
-        let ring = st.ring.clone();
         let ops = st.ops("agent");
-        let done = tokio::task::spawn_blocking(move || {
-            slipway_engine::reconcile(&ops, &mut |e| {
-                ring.publish(
-                    &e.kind,
-                    Some(&e.deployment_id),
-                    &serde_json::json!({ "operation_id": e.operation_id, "data": e.data }),
-                );
-            })
-        })
-        .await;
+        let done =
+            tokio::task::spawn_blocking(move || slipway_engine::reconcile(&ops, &mut |_| {})).await;
         match done {
             Ok(Ok(settled)) => st.log(
                 "info",

@@ -682,12 +682,8 @@ fn run_deploy(
     let mut apply_start: Option<u128> = None;
     let mut op_id: Option<String> = None;
     let plan_only = options.plan_only;
+    // Events reach the ring through the store (relay.rs).
     let result = slipway_engine::deploy(ops, options, &mut |e| {
-        st.ring.publish(
-            &e.kind,
-            Some(&e.deployment_id),
-            &json!({ "operation_id": e.operation_id, "data": e.data }),
-        );
         if e.kind != "phase" || e.operation_id.is_none() {
             return;
         }
@@ -771,7 +767,15 @@ fn run_deploy(
                     .apply_duration
                     .observe(started.elapsed().as_secs_f64());
             }
-            st.ring.publish("result", Some(&id), &json!(outcome));
+            let _ = st.store.append_event(
+                &slipway_engine::NewEvent {
+                    deployment_id: &id,
+                    operation_id: Some(&outcome.operation_id),
+                    kind: "result",
+                    data: &json!(outcome).to_string(),
+                },
+                slipway_engine::now_ms(),
+            );
             st.log("info", "operation finished", &json!({ "deployment_id": id, "operation_id": outcome.operation_id, "environment": env, "stage": outcome.phase }));
         }
         Err(e) => {
@@ -909,18 +913,8 @@ async fn drift_scan(
     check_id(&req.deployment_id)?;
     let span_start = crate::trace::now_ns();
     let ops = st.ops(&who);
-    let ring = st.ring.clone();
     let id = req.deployment_id.clone();
-    let report = blocking(move || {
-        slipway_engine::drift(&ops, Some(&id), &mut |e| {
-            ring.publish(
-                &e.kind,
-                Some(&e.deployment_id),
-                &json!({ "operation_id": e.operation_id, "data": e.data }),
-            );
-        })
-    })
-    .await?;
+    let report = blocking(move || slipway_engine::drift(&ops, Some(&id), &mut |_| {})).await?;
     st.tracer.span(
         "infra.drift-scan",
         span_start,

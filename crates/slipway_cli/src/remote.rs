@@ -176,7 +176,7 @@ pub fn deploy(r: &Remote, opts: &DeployOptions, as_json: bool) -> Result<u8> {
                 continue;
             }
             if e["kind"] == "result" {
-                let outcome: Outcome = serde_json::from_value(e["data"].clone())
+                let outcome: Outcome = serde_json::from_value(e["data"]["data"].clone())
                     .context("the agent's result is not an outcome")?;
                 return Ok(print_outcome(&outcome, as_json));
             }

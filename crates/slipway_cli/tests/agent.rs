@@ -85,6 +85,12 @@ struct Agent {
 
 impl Agent {
     fn start(extra: &[&str]) -> Agent {
+        Agent::start_env(extra, &[])
+    }
+
+    /// An agent whose environment has `env` on top of the usual (e.g. another
+    /// agent's `SLIPWAY_DATABASE_URL`).
+    fn start_env(extra: &[&str], env: &[(&str, &str)]) -> Agent {
         let dir = tempfile::tempdir().unwrap();
         let mut a = Agent {
             child: None,
@@ -93,8 +99,12 @@ impl Agent {
             extra: extra.iter().map(ToString::to_string).collect(),
             projects: Vec::new(),
         };
-        a.spawn(&[]);
+        a.spawn(env);
         a
+    }
+
+    fn database_url(&self) -> String {
+        format!("sqlite://{}/state.db", self.dir.path().display())
     }
 
     fn spawn(&mut self, env: &[(&str, &str)]) {
@@ -109,10 +119,7 @@ impl Agent {
         .arg("--spec-root")
         .arg(self.dir.path())
         .args(&self.extra)
-        .env(
-            "SLIPWAY_DATABASE_URL",
-            format!("sqlite://{}/state.db", self.dir.path().display()),
-        )
+        .env("SLIPWAY_DATABASE_URL", self.database_url())
         .env(
             "SLIPWAY_AGENT_TOKENS",
             format!("ci deploy {DEPLOY_TOKEN};viewer read {READ_TOKEN}"),
@@ -261,7 +268,7 @@ fn wait_result(agent: &Agent, id: &str, op: &str) -> Value {
         let v = r.json();
         for e in v["events"].as_array().unwrap() {
             if e["kind"] == "result" && e["data"]["operation_id"] == op {
-                return e["data"].clone();
+                return e["data"]["data"].clone();
             }
         }
         after = v["next_after"].as_u64().unwrap();
@@ -975,6 +982,90 @@ fn killed_during_an_apply_the_agent_restarts_and_reports_the_reconciled_truth() 
         agent.log()
     );
     assert!(Path::new(&agent.dir.path().join("state.db")).exists());
+}
+
+/// The kinds and phases of a deployment's events as an agent streams them.
+fn phases(agent: &Agent, id: &str) -> Vec<String> {
+    let r = agent.call("GET", &format!("/events?after=0&deployment_id={id}"), None);
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.json()["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "phase")
+        .map(|e| {
+            e["data"]["data"]["phase"]
+                .as_str()
+                .unwrap_or("?")
+                .to_string()
+        })
+        .collect()
+}
+
+#[test]
+#[ignore = "needs docker"]
+fn agents_on_one_store_stream_each_others_events_and_the_clis() {
+    let mut first = Agent::start(&[]);
+    let url = first.database_url();
+    let second = Agent::start_env(&[], &[("SLIPWAY_DATABASE_URL", &url)]);
+    let (spec, app_port) = first.hello("fan", "fanned");
+    let g = first.call("POST", "/generate", Some(&generate_body(&spec, "fan-1")));
+    assert_eq!(g.status, 200, "{}", g.body);
+    let d = first.call(
+        "POST",
+        "/deploy",
+        Some(&json!({ "deployment_id": "fan-1" })),
+    );
+    assert_eq!(d.status, 202, "{}", d.body);
+    let op = d.json()["operation_id"].as_str().unwrap().to_string();
+    // The second agent ran nothing, yet streams the first one's operation to its end.
+    let result = wait_result(&second, "fan-1", &op);
+    assert_eq!(result["phase"], "succeeded", "{result}");
+    assert_eq!(wait_result(&first, "fan-1", &op), result);
+    assert_eq!(greeting(app_port), "fanned");
+    let (seen_first, seen_second) = (phases(&first, "fan-1"), phases(&second, "fan-1"));
+    assert_eq!(
+        seen_first, seen_second,
+        "the same events, once each, in the same order"
+    );
+    assert_eq!(
+        (
+            seen_first.first().map(String::as_str),
+            seen_first.last().map(String::as_str)
+        ),
+        (Some("queued"), Some("succeeded")),
+        "{seen_first:?}"
+    );
+    // A drift scan from the CLI on the same store shows on both streams.
+    let out = Command::new(env!("CARGO_BIN_EXE_slipway"))
+        .args(["drift", "fan-1", "--format", "json"])
+        .env("SLIPWAY_DATABASE_URL", &url)
+        .env("PATH", path_env())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for agent in [&first, &second] {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let r = agent.call("GET", "/events?after=0&deployment_id=fan-1", None);
+            let drift = r.json()["events"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["kind"] == "drift");
+            if drift {
+                break;
+            }
+            assert!(Instant::now() < deadline, "no drift event:\n{}", r.body);
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
 }
 
 /// Schemathesis (from PyPI, installed by the setup script) generates requests from

@@ -100,6 +100,8 @@ pub trait Store: Send + Sync {
 
     fn append_event(&self, e: &NewEvent<'_>, at: i64) -> Result<i64>;
     fn events(&self, deployment_id: Option<&str>, after: i64, limit: usize) -> Result<Vec<Event>>;
+    /// The newest event's sequence number (0 when there is none).
+    fn last_event_seq(&self) -> Result<i64>;
 }
 
 /// Opens (creating and migrating as needed) the store a URL names. Relative SQLite

@@ -487,6 +487,12 @@ impl<B: Backend> Store for SqlStore<B> {
         })
     }
 
+    fn last_event_seq(&self) -> Result<i64> {
+        self.read("SELECT COALESCE(MAX(seq), 0) FROM events", &[], |r| {
+            r.first().map_or(Ok(0), |row| int(&row[0]))
+        })
+    }
+
     fn events(&self, deployment_id: Option<&str>, after: i64, n: usize) -> Result<Vec<Event>> {
         match deployment_id {
             Some(d) => self.read(&format!("SELECT {EVENT_COLS} FROM events WHERE deployment_id = $1 AND seq > $2 ORDER BY seq LIMIT $3"), &[t(d), i(after), i(limit(n))], |r| all(r, event)),

@@ -261,6 +261,7 @@ fn drift_and_events(s: &dyn Store) {
     assert_eq!((latest.id.as_str(), latest.findings.len()), ("scan2", 2));
     assert_eq!(latest.findings[0], finding);
 
+    assert_eq!(s.last_event_seq().unwrap(), 0);
     for n in 0..5 {
         let dep = if n == 2 { "d2" } else { "d1" };
         let seq = s
@@ -277,6 +278,7 @@ fn drift_and_events(s: &dyn Store) {
         assert_eq!(seq, n + 1);
     }
     assert_eq!(s.events(None, 3, 10).unwrap().len(), 2);
+    assert_eq!(s.last_event_seq().unwrap(), 5);
     assert_eq!(s.events(Some("d1"), 0, 10).unwrap().len(), 4);
 }
 

@@ -1,0 +1,129 @@
+//! From the shared store into this agent's ring. The engine writes every event
+//! (phases, progress, drift) to the store before anything else sees it, and the agent
+//! writes each operation's `result` there too. This relay is the one path by which
+//! those events reach the ring. So subscribers of any agent on a store see, exactly
+//! once and in store order, the events of operations run by this agent, by another
+//! agent on the same database, or by the CLI.
+//!
+//! Each event on the ring is `{"operation_id": …, "data": …}` under its kind and
+//! deployment id.
+
+use crate::events::Ring;
+use crate::AppState;
+use serde_json::{json, Value};
+use slipway_engine::{Store, StoreError};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How often the store is asked for new events.
+pub const POLL: Duration = Duration::from_millis(100);
+const BATCH: usize = 1000;
+
+/// Publishes the store's events after `after` on `ring`; returns the new cursor.
+pub fn relay_once(store: &dyn Store, ring: &Ring, after: i64) -> Result<i64, StoreError> {
+    let mut cursor = after;
+    loop {
+        let batch = store.events(None, cursor, BATCH)?;
+        for e in &batch {
+            let data: Value =
+                serde_json::from_str(&e.data).unwrap_or_else(|_| Value::String(e.data.clone()));
+            ring.publish(
+                &e.kind,
+                Some(&e.deployment_id),
+                &json!({ "operation_id": e.operation_id, "data": data }),
+            );
+            cursor = e.seq;
+        }
+        if batch.len() < BATCH {
+            return Ok(cursor);
+        }
+    }
+}
+
+/// Relays from `start` every [`POLL`] until the ring closes. A store error is logged
+/// (at most once until the store answers again) and the next poll retries.
+pub async fn run(state: Arc<AppState>, start: i64) {
+    let mut cursor = start;
+    let mut failing = false;
+    let mut tick = tokio::time::interval(POLL);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    while !state.ring.is_closed() {
+        tick.tick().await;
+        let (store, ring) = (state.store.clone(), state.ring.clone());
+        let step = tokio::task::spawn_blocking(move || relay_once(&*store, &ring, cursor)).await;
+        match step {
+            Ok(Ok(next)) => {
+                cursor = next;
+                failing = false;
+            }
+            Ok(Err(e)) if !failing => {
+                failing = true;
+                state.log(
+                    "warn",
+                    &format!("cannot read events from the store: {e}"),
+                    &json!({ "stage": "events" }),
+                );
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::RingConfig;
+    use slipway_engine::NewEvent;
+
+    #[test]
+    fn events_of_two_writers_reach_the_ring_once_in_store_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/state.db", dir.path().display());
+        // Two handles on one file: this agent's, and another process's.
+        let mine = slipway_engine::open_store(&url, dir.path()).unwrap();
+        let other = slipway_engine::open_store(&url, dir.path()).unwrap();
+        let ring = Ring::new(RingConfig::default());
+        let put = |s: &dyn Store, dep: &str, n: i64| {
+            s.append_event(
+                &NewEvent {
+                    deployment_id: dep,
+                    operation_id: Some("op-1"),
+                    kind: "phase",
+                    data: &json!({ "n": n }).to_string(),
+                },
+                n,
+            )
+            .unwrap()
+        };
+        put(&*mine, "old", 0);
+        let start = mine.last_event_seq().unwrap();
+        put(&*mine, "a", 1);
+        put(&*other, "b", 2);
+        put(&*mine, "a", 3);
+        let cursor = relay_once(&*mine, &ring, start).unwrap();
+        assert_eq!(cursor, 4);
+        let read = ring.read_after(0, None, 100);
+        let seen: Vec<(Option<String>, i64)> = read
+            .frames
+            .iter()
+            .map(|f| {
+                let v: Value = serde_json::from_slice(&f.json).unwrap();
+                (
+                    v["deployment_id"].as_str().map(str::to_string),
+                    v["data"]["data"]["n"].as_i64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            vec![
+                (Some("a".into()), 1),
+                (Some("b".into()), 2),
+                (Some("a".into()), 3)
+            ],
+            "events from before the start are not replayed; the others come once, in order"
+        );
+        assert_eq!(relay_once(&*mine, &ring, cursor).unwrap(), cursor);
+        assert_eq!(ring.read_after(0, None, 100).frames.len(), 3);
+    }
+}
