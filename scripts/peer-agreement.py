@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Runs slipway, hadolint and checkov over fixtures/check-planted and writes
+"""Runs slipway, hadolint and checkov over fixtures/check/planted and writes
 docs/peer-agreement.md: for each planted problem, which tool finds it, and with
 which id. A peer "finds" a problem when it reports the planted id (from
 planted.yaml) for that file; hadolint and checkov report lines differently, so the
@@ -14,7 +14,7 @@ import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TREE = os.path.join(ROOT, "fixtures", "check-planted")
+TREE = os.path.join(ROOT, "fixtures", "check", "planted")
 SLIPWAY = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else os.path.join(ROOT, "target", "release", "slipway")
 
 
@@ -88,7 +88,7 @@ def main():
         rows.append(f"| {p['id']} | `{p['file']}`:{p['line']} | {p['what']} | {'yes' if s else '**missed**'} ({p['rule']}) | {cell(h, p['hadolint'])} | {cell(c, p['checkov'])} |")
     doc = f"""# Agreement with peers on the planted tree
 
-`fixtures/check-planted/` holds {len(items)} planted problems, listed in `planted.yaml`.
+`fixtures/check/planted/` holds {len(items)} planted problems, listed in `planted.yaml`.
 This table is written by `scripts/peer-agreement.py`, which runs slipway,
 {hv} and checkov {cv} over the same tree.
 

@@ -1,4 +1,4 @@
-//! The planted tree (`fixtures/check-planted/`): slipway finds every planted problem
+//! The planted tree (`fixtures/check/planted/`): slipway finds every planted problem
 //! at the file, line and rule `planted.yaml` lists. The peers' side of the comparison
 //! is `scripts/peer-agreement.py`, written to `docs/peer-agreement.md`.
 
@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 #[test]
 fn every_planted_problem_is_found() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/check-planted");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/check/planted");
     let list = SourceFile::new(
         "planted.yaml",
         std::fs::read_to_string(dir.join("planted.yaml")).unwrap(),

@@ -169,7 +169,7 @@ fn user_profiles_filter_paths_ignore_rules_and_report_stale_ignores() {
         "extends: production-guardrails\nrules: { SH001: off }\nexclude: [\"k8s/**\"]\nignore:\n  - { rule: DKR009, paths: [\"docker/api/*\"], reason: \"legacy image, replaced next quarter\" }\n  - { rule: K8S004, reason: \"nothing matches this one\" }\n",
     )
     .unwrap();
-    let planted = root().join("fixtures/check-planted");
+    let planted = root().join("fixtures/check/planted");
     let (code, stdout, stderr) = slipway(
         &[
             "check",

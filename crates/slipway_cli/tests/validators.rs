@@ -284,7 +284,7 @@ fn sarif_output_validates_against_the_official_schema() {
 #[test]
 #[ignore = "needs hadolint, shellcheck, docker-compose and kubectl"]
 fn deep_check_folds_in_the_real_tools() {
-    let planted = root().join("fixtures/check-planted");
+    let planted = root().join("fixtures/check/planted");
     let out = Command::new(env!("CARGO_BIN_EXE_slipway"))
         .args(["check", "--deep", "--format", "json"])
         .arg(&planted)
