@@ -39,7 +39,7 @@ pub fn document() -> Value {
                     "plan_only": { "type": "boolean" },
                     "strategy": { "type": "string", "enum": ["recreate", "rolling", "blue_green", "canary"] },
                     "traffic_shift": { "type": "integer", "minimum": 1, "maximum": 100 } } },
-                "DriftRequest": { "type": "object", "additionalProperties": false, "required": ["deployment_id"], "properties": {
+                "DeploymentRef": { "type": "object", "additionalProperties": false, "required": ["deployment_id"], "properties": {
                     "deployment_id": { "type": "string", "pattern": "^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$" } } },
             }
         },
@@ -56,8 +56,11 @@ pub fn document() -> Value {
             "/deploy": { "post": { "summary": "Apply (202 with the operation) or plan (200) a generated deployment", "security": auth,
                 "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/DeployRequest" } } } },
                 "responses": { "200": ok("a plan, or the stored result of an identical request", &any_object), "202": ok("accepted; follow links.status and links.events", &any_object), "401": problem("no valid token"), "403": problem("read-only token"), "404": problem("unknown deployment"), "409": problem("an operation is in progress or the target is locked"), "413": problem("body too large"), "422": problem("invalid request"), "429": problem("rate limited"), "502": problem("the engine failed; see logs_ref"), "503": problem("draining") } } },
+            "/rollback": { "post": { "summary": "Put the last good release before this deployment back on its target (202 with the operation)", "security": auth,
+                "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/DeploymentRef" } } } },
+                "responses": { "202": ok("accepted; follow links.status and links.events", &any_object), "401": problem("no valid token"), "403": problem("read-only token"), "404": problem("unknown deployment"), "409": problem("an operation is in progress, the target is locked, or nothing earlier to go back to"), "413": problem("body too large"), "422": problem("invalid request"), "429": problem("rate limited"), "502": problem("the engine failed; see logs_ref"), "503": problem("draining") } } },
             "/drift-scan": { "post": { "summary": "Compare desired and actual state now", "security": auth,
-                "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/DriftRequest" } } } },
+                "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/DeploymentRef" } } } },
                 "responses": { "200": ok("the findings", &any_object), "401": problem("no valid token"), "403": problem("read-only token"), "404": problem("unknown deployment"), "409": problem("nothing deployed yet"), "413": problem("body too large"), "422": problem("invalid request"), "429": problem("rate limited"), "502": problem("the engine failed"), "503": problem("draining") } } },
             "/status/{deployment_id}": { "get": { "summary": "Operation phase and allowed actions, health, sync with remediation, recent audit entries", "security": auth,
                 "parameters": [id_param("deployment_id")],

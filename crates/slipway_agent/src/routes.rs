@@ -34,6 +34,7 @@ pub fn routes(_state: Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/deployments", get(deployments))
         .route("/generate", post(generate))
         .route("/deploy", post(deploy))
+        .route("/rollback", post(rollback))
         .route("/drift-scan", post(drift_scan))
         .route("/status/{deployment_id}", get(status))
         .route("/audit", get(audit))
@@ -592,22 +593,7 @@ async fn deploy(
             .retry_after(5));
         }
     }
-    {
-        let Ok(mut inflight) = st.inflight.lock() else {
-            return Err(Problem::internal("state lock"));
-        };
-        if let Some(op) = inflight.get(&id) {
-            return Err(Problem::new(
-                StatusCode::CONFLICT,
-                "in_progress",
-                "An operation is in progress",
-                format!("deployment {id} has an operation in progress"),
-            )
-            .with("operation_id", json!(op))
-            .retry_after(5));
-        }
-        inflight.insert(id.clone(), None);
-    }
+    claim(&st, &id)?;
     let params = stored_parameters(&st, &id);
     let mut options = deploy_options(
         PathBuf::from(&dep.spec_path),
@@ -621,25 +607,9 @@ async fn deploy(
     options.deployment_id = Some(id.clone());
     options.plan_only = req.plan_only;
     options.rolling = req.strategy.as_deref() == Some("rolling");
-    let (tx, rx) = tokio::sync::oneshot::channel::<Result<String, Problem>>();
-    st.running.fetch_add(1, Ordering::SeqCst);
-    st.metrics
-        .operations_in_progress
-        .fetch_add(1, Ordering::SeqCst);
-    let task_state = st.clone();
-    let ops = st.ops(&who);
-    let (env, out_dir) = (dep.environment.clone(), dep.out_dir.clone());
     let plan_only = req.plan_only;
-    tokio::task::spawn_blocking(move || {
-        run_deploy(&task_state, &ops, &options, tx, &env, &out_dir);
-    });
-    let answer = rx
-        .await
-        .map_err(|_| Problem::internal("the deploy task ended without an answer"))?;
-    let op_id = match answer {
-        Ok(op) => op,
-        Err(p) => return Err(p),
-    };
+    let call: EngineCall = Box::new(move |ops, sink| slipway_engine::deploy(ops, &options, sink));
+    let op_id = start_operation(&st, &who, &dep, plan_only, call).await?;
     let _ = std::fs::write(
         request_file(&st, &key),
         json!({ "operation_id": op_id }).to_string(),
@@ -657,33 +627,129 @@ async fn deploy(
             .unwrap_or(Value::Null);
         return Ok(Json(json!({ "deployment_id": id, "operation_id": op_id, "phase": op.map(|o| o.phase), "plan": detail["plan"], "links": links(&id, &op_id) })).into_response());
     }
-    let mut r = (StatusCode::ACCEPTED, Json(json!({ "deployment_id": id, "operation_id": op_id, "phase": "planning", "links": links(&id, &op_id) }))).into_response();
+    Ok(accepted(&id, &op_id, "planning"))
+}
+
+/// Puts the last good release before deployment `deployment_id` back on its target.
+async fn rollback(
+    State(st): S,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Problem> {
+    let who = authorize(&st.cfg.tokens, &headers, Scope::Deploy)?;
+    st.rate_limit(&who)?;
+    let req: DeploymentRef = parse(body)?;
+    check_id(&req.deployment_id)?;
+    let id = req.deployment_id;
+    let store = st.store.clone();
+    let lookup = id.clone();
+    let dep = blocking(move || store.deployment(&lookup))
+        .await?
+        .map_err(|e| Problem::internal(e.to_string()))?
+        .ok_or_else(|| {
+            Problem::new(
+                StatusCode::NOT_FOUND,
+                "unknown_deployment",
+                "No such deployment",
+                format!("no deployment `{id}`"),
+            )
+        })?;
+    claim(&st, &id)?;
+    let apply = slipway_engine::ApplyOptions {
+        rolling: false,
+        call_timeout: st.cfg.engine_timeout,
+        health_deadline: st.cfg.health_timeout,
+    };
+    let target = id.clone();
+    let call: EngineCall =
+        Box::new(move |ops, sink| slipway_engine::rollback(ops, &target, &apply, sink));
+    let op_id = start_operation(&st, &who, &dep, false, call).await?;
+    Ok(accepted(&id, &op_id, "applying"))
+}
+
+/// 202 with the operation id, its links and `Location: /status/{id}`.
+fn accepted(id: &str, op_id: &str, phase: &str) -> Response {
+    let mut r = (StatusCode::ACCEPTED, Json(json!({ "deployment_id": id, "operation_id": op_id, "phase": phase, "links": links(id, op_id) }))).into_response();
     if let Ok(v) = HeaderValue::from_str(&format!("/status/{id}")) {
         r.headers_mut().insert(header::LOCATION, v);
     }
-    Ok(r)
+    r
 }
 
-/// Runs one deploy on the blocking pool; answers `tx` once the operation holds the
-/// target (or was refused, or failed before it started).
-fn run_deploy(
+/// Marks deployment `id` as running an operation of this agent's; 409 if it already is.
+fn claim(st: &AppState, id: &str) -> Result<(), Problem> {
+    let Ok(mut inflight) = st.inflight.lock() else {
+        return Err(Problem::internal("state lock"));
+    };
+    if let Some(op) = inflight.get(id) {
+        return Err(Problem::new(
+            StatusCode::CONFLICT,
+            "in_progress",
+            "An operation is in progress",
+            format!("deployment {id} has an operation in progress"),
+        )
+        .with("operation_id", json!(op))
+        .retry_after(5));
+    }
+    inflight.insert(id.to_string(), None);
+    Ok(())
+}
+
+/// The engine call an operation makes: deploy or rollback, given the event sink.
+type EngineCall = Box<
+    dyn FnOnce(
+            &slipway_engine::Ops,
+            &mut dyn FnMut(&slipway_engine::EngineEvent),
+        ) -> Result<slipway_engine::Outcome, OpsError>
+        + Send,
+>;
+
+/// Runs `call` for deployment `dep` (already claimed) on the blocking pool; the
+/// operation id once it holds the target, or the problem that stopped it.
+async fn start_operation(
+    st: &Arc<AppState>,
+    who: &str,
+    dep: &slipway_engine::Deployment,
+    plan_only: bool,
+    call: EngineCall,
+) -> Result<String, Problem> {
+    let (tx, rx) = tokio::sync::oneshot::channel::<Result<String, Problem>>();
+    st.running.fetch_add(1, Ordering::SeqCst);
+    st.metrics
+        .operations_in_progress
+        .fetch_add(1, Ordering::SeqCst);
+    let task_state = st.clone();
+    let ops = st.ops(who);
+    let (id, env, out_dir) = (dep.id.clone(), dep.environment.clone(), dep.out_dir.clone());
+    tokio::task::spawn_blocking(move || {
+        run_operation(&task_state, &ops, &id, plan_only, call, tx, &env, &out_dir);
+    });
+    rx.await
+        .map_err(|_| Problem::internal("the operation's task ended without an answer"))?
+}
+
+/// Runs one deploy or rollback on the blocking pool; answers `tx` once the operation
+/// holds the target (or was refused, or failed before it started).
+#[allow(clippy::too_many_arguments)]
+fn run_operation(
     st: &Arc<AppState>,
     ops: &slipway_engine::Ops,
-    options: &DeployOptions,
+    id: &str,
+    plan_only: bool,
+    call: EngineCall,
     tx: tokio::sync::oneshot::Sender<Result<String, Problem>>,
     env: &str,
     out_dir: &str,
 ) {
     let started = Instant::now();
-    let id = options.deployment_id.clone().unwrap_or_default();
+    let id = id.to_string();
     let mut first = Some(tx);
     let mut held: Option<Result<String, Problem>> = None;
     let mut plan_start: u128 = 0;
     let mut apply_start: Option<u128> = None;
     let mut op_id: Option<String> = None;
-    let plan_only = options.plan_only;
     // Events reach the ring through the store (relay.rs).
-    let result = slipway_engine::deploy(ops, options, &mut |e| {
+    let result = call(ops, &mut |e| {
         if e.kind != "phase" || e.operation_id.is_none() {
             return;
         }
@@ -717,10 +783,11 @@ fn run_deploy(
             }
         }
         st.log("info", "phase", &json!({ "deployment_id": e.deployment_id, "operation_id": e.operation_id, "environment": env, "stage": phase }));
+        // An apply holds the target once it plans; a rollback once it applies.
         let answer_now = if plan_only {
             matches!(phase, "planned" | "failed")
         } else {
-            matches!(phase, "planning" | "failed")
+            matches!(phase, "planning" | "applying" | "failed")
         };
         if answer_now && held.is_none() && first.is_some() {
             let op = e.operation_id.clone().unwrap_or_default();
@@ -896,9 +963,10 @@ async fn status(
     Ok(json_bytes(StatusCode::OK, body))
 }
 
+/// A request naming one deployment (`POST /drift-scan`, `POST /rollback`).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct DriftRequest {
+struct DeploymentRef {
     deployment_id: String,
 }
 
@@ -909,7 +977,7 @@ async fn drift_scan(
 ) -> Result<Response, Problem> {
     let who = authorize(&st.cfg.tokens, &headers, Scope::Deploy)?;
     st.rate_limit(&who)?;
-    let req: DriftRequest = parse(body)?;
+    let req: DeploymentRef = parse(body)?;
     check_id(&req.deployment_id)?;
     let span_start = crate::trace::now_ns();
     let ops = st.ops(&who);

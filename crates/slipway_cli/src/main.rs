@@ -22,7 +22,7 @@ struct Cli {
     /// postgres://…; default SLIPWAY_DATABASE_URL, else sqlite://.slipway/state.db.
     #[arg(long, global = true, value_name = "URL")]
     database_url: Option<String>,
-    /// Act through a remote agent (deploy, status, drift, history): http://HOST:PORT.
+    /// Act through a remote agent (deploy, rollback, status, drift, history): http://HOST:PORT.
     #[arg(long, global = true, value_name = "URL")]
     agent: Option<String>,
     /// The agent's bearer token (default: SLIPWAY_AGENT_TOKEN).
@@ -374,11 +374,11 @@ fn main() -> ExitCode {
                 call_timeout: Duration::from_secs(timeout),
                 health_deadline: Duration::from_secs(health_timeout),
             };
-            if cli.agent.is_some() {
-                eprintln!("error: rollback through an agent is not available yet (the agent has no rollback endpoint); run it where the state store is");
-                return ExitCode::from(2);
+            match &cli.agent {
+                Some(url) => remote::Remote::new(url, cli.token.clone())
+                    .and_then(|r| remote::rollback(&r, &id, format == Format::Json)),
+                None => operate::rollback(db, &id, &apply, format == Format::Json, color),
             }
-            operate::rollback(db, &id, &apply, format == Format::Json, color)
         }
         Command::Status { id, format } => match &cli.agent {
             Some(url) => remote::Remote::new(url, cli.token.clone())

@@ -1,4 +1,4 @@
-//! `--agent URL`: `deploy`, `status`, `drift` and `history` through a remote agent,
+//! `--agent URL`: `deploy`, `rollback`, `status`, `drift` and `history` through a remote agent,
 //! with the same output and exit codes as on this machine. Plain HTTP (`http://`),
 //! one request per connection; the token comes from `--token` or
 //! `SLIPWAY_AGENT_TOKEN`.
@@ -159,7 +159,30 @@ pub fn deploy(r: &Remote, opts: &DeployOptions, as_json: bool) -> Result<u8> {
         }
         return Ok(0);
     }
-    // Follow the operation on the event stream until its result.
+    follow(r, &id, &op, as_json)
+}
+
+/// `rollback ID` through the agent (its engine and health timeouts apply).
+pub fn rollback(r: &Remote, id: &str, as_json: bool) -> Result<u8> {
+    let accepted = match r.ok(
+        "POST",
+        "/rollback",
+        Some(&json!({ "deployment_id": id })),
+        as_json,
+    )? {
+        Ok(v) => v,
+        Err(code) => return Ok(code),
+    };
+    let op = accepted["operation_id"]
+        .as_str()
+        .context("the agent returned no operation_id")?
+        .to_string();
+    follow(r, id, &op, as_json)
+}
+
+/// Shows operation `op`'s events from the agent's stream until its result; the
+/// result's exit code.
+fn follow(r: &Remote, id: &str, op: &str, as_json: bool) -> Result<u8> {
     let mut after = 0u64;
     loop {
         let v = match r.ok(
@@ -172,7 +195,7 @@ pub fn deploy(r: &Remote, opts: &DeployOptions, as_json: bool) -> Result<u8> {
             Err(code) => return Ok(code),
         };
         for e in v["events"].as_array().into_iter().flatten() {
-            if e["data"]["operation_id"].as_str() != Some(op.as_str()) {
+            if e["data"]["operation_id"].as_str() != Some(op) {
                 continue;
             }
             if e["kind"] == "result" {
@@ -183,8 +206,8 @@ pub fn deploy(r: &Remote, opts: &DeployOptions, as_json: bool) -> Result<u8> {
             let ev = EngineEvent {
                 seq: e["seq"].as_i64().unwrap_or(0),
                 at: e["at"].as_i64().unwrap_or(0),
-                deployment_id: id.clone(),
-                operation_id: Some(op.clone()),
+                deployment_id: id.to_string(),
+                operation_id: Some(op.to_string()),
                 kind: e["kind"].as_str().unwrap_or("").to_string(),
                 data: e["data"]["data"].clone(),
             };

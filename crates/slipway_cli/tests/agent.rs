@@ -776,6 +776,57 @@ fn the_agent_keeps_the_contract_end_to_end() {
     );
     assert_eq!(greeting(app_port), "remote");
 
+    // Rollback: through the CLI, then the API (each goes back to the other release).
+    let list = call(port, "GET", "/deployments", Some(READ_TOKEN), None).json();
+    let remote_id = list["deployments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["id"] != "shop-1")
+        .and_then(|d| d["id"].as_str())
+        .unwrap()
+        .to_string();
+    let out = cli(&["rollback", &remote_id]);
+    assert!(
+        out.status.success() && String::from_utf8_lossy(&out.stdout).contains(": succeeded"),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(greeting(app_port), "hello");
+    assert_problem(
+        &call(
+            port,
+            "POST",
+            "/rollback",
+            Some(READ_TOKEN),
+            Some(r#"{"deployment_id":"shop-1"}"#),
+        ),
+        403,
+        "forbidden",
+    );
+    assert_problem(
+        &agent.call(
+            "POST",
+            "/rollback",
+            Some(&json!({ "deployment_id": "nope" })),
+        ),
+        404,
+        "unknown_deployment",
+    );
+    let r = agent.call(
+        "POST",
+        "/rollback",
+        Some(&json!({ "deployment_id": "shop-1" })),
+    );
+    assert_eq!(r.status, 202, "{}", r.body);
+    assert_eq!(r.header("location").as_deref(), Some("/status/shop-1"));
+    let op = r.json()["operation_id"].as_str().unwrap().to_string();
+    let back = wait_result(&agent, "shop-1", &op);
+    assert_eq!(back["phase"], "succeeded", "{back}");
+    assert_eq!(back["rolled_back_to"].as_str(), Some(remote_id.as_str()));
+    assert_eq!(greeting(app_port), "remote");
+
     let _ = &mut agent;
 }
 

@@ -185,7 +185,7 @@ pub(crate) fn auto_rollback(
 ) -> Result<Outcome, OpsError> {
     let msg = failure.to_string();
     let prev = run.store.last_good(&run.dep.target, None)?;
-    let Some((prev, rel_id)) = prev.and_then(|p| p.release_id.clone().map(|r| (p, r))) else {
+    let Some(rel_id) = prev.and_then(|p| p.release_id) else {
         run.to(
             Phase::Failed,
             Some(&format!(
@@ -199,19 +199,21 @@ pub(crate) fn auto_rollback(
         failure_fields(&mut out, failure);
         return Ok(out);
     };
-    let mut detail: Value = serde_json::from_str(&run.op.detail).unwrap_or_else(|_| json!({}));
-    detail["rollback_to"] = json!({ "release": rel_id, "deployment_id": prev.deployment_id });
-    run.to(Phase::RollingBack, Some(&msg), None, Some(&detail))?;
+    // The deployment whose release goes back on (not the operation that last put it
+    // there, which may have been a rollback under another deployment's id).
     let rel = run.store.release(&rel_id)?.ok_or_else(|| {
         slipway_store::StoreError::Corrupt(format!("release {rel_id} is missing"))
     })?;
+    let mut detail: Value = serde_json::from_str(&run.op.detail).unwrap_or_else(|_| json!({}));
+    detail["rollback_to"] = json!({ "release": rel_id, "deployment_id": rel.deployment_id });
+    run.to(Phase::RollingBack, Some(&msg), None, Some(&detail))?;
     let back = apply_audited(run, rt, &rel, opts, "rollback")?;
     let mut out = match back {
         Ok(health) => {
             run.to(Phase::RolledBack, None, None, None)?;
             let mut out = outcome(run);
             out.health = Some(health);
-            out.rolled_back_to = Some(prev.deployment_id.clone());
+            out.rolled_back_to = Some(rel.deployment_id.clone());
             out
         }
         Err(e2) => {
@@ -219,7 +221,7 @@ pub(crate) fn auto_rollback(
                 Phase::Failed,
                 Some(&format!(
                     "{msg}; the rollback to {} failed too: {e2}",
-                    prev.deployment_id
+                    rel.deployment_id
                 )),
                 None,
                 None,
@@ -505,7 +507,7 @@ pub fn rollback(
         .ok_or_else(|| OpsError::UnknownDeployment(id.to_string()))?;
     let rt = runtime_for(&dep.runtime)?;
     let prev = state.store.last_good(&dep.target, Some(&dep.id))?;
-    let Some((prev, rel_id)) = prev.and_then(|p| p.release_id.clone().map(|r| (p, r))) else {
+    let Some(rel_id) = prev.and_then(|p| p.release_id) else {
         return Err(OpsError::NothingToRollBack(format!(
             "no good deployment other than {} has run on {}",
             dep.id, dep.target
@@ -523,7 +525,7 @@ pub fn rollback(
         Phase::Applying,
         None,
         Some(&rel.id),
-        Some(&json!({ "rollback_to": { "release": rel.id, "deployment_id": prev.deployment_id } })),
+        Some(&json!({ "rollback_to": { "release": rel.id, "deployment_id": rel.deployment_id } })),
     )?;
     let mut out = match apply_audited(&mut run, rt.as_ref(), &rel, apply, "rollback")? {
         Ok(health) => {
@@ -540,7 +542,7 @@ pub fn rollback(
                 Phase::Failed,
                 Some(&format!(
                     "the rollback to {} failed: {e}",
-                    prev.deployment_id
+                    rel.deployment_id
                 )),
                 None,
                 None,
@@ -550,6 +552,6 @@ pub fn rollback(
             out
         }
     };
-    out.rolled_back_to = Some(prev.deployment_id);
+    out.rolled_back_to = Some(rel.deployment_id);
     Ok(out)
 }

@@ -316,7 +316,7 @@ impl<B: Backend> Store for SqlStore<B> {
 
     fn last_good(&self, target: &str, skip_deployment: Option<&str>) -> Result<Option<Operation>> {
         self.read(
-            &format!("SELECT {OPERATION_COLS} FROM operations WHERE target = $1 AND phase = 'succeeded' AND kind IN ('apply', 'rollback') AND release_id IS NOT NULL AND deployment_id <> $2 ORDER BY updated_at DESC, seq DESC LIMIT 1"),
+            &format!("SELECT {OPERATION_COLS} FROM operations WHERE target = $1 AND phase = 'succeeded' AND kind IN ('apply', 'rollback') AND release_id IS NOT NULL AND release_id NOT IN (SELECT id FROM releases WHERE deployment_id = $2) ORDER BY updated_at DESC, seq DESC LIMIT 1"),
             &[t(target), t(skip_deployment.unwrap_or(""))],
             |r| first(r, operation),
         )

@@ -119,10 +119,6 @@ fn deployments_and_operations(s: &dyn Store) {
         "op1",
         "a failed apply is never the last good one"
     );
-    assert!(s
-        .last_good("shop/prod/compose", Some("d1"))
-        .unwrap()
-        .is_none());
     assert!(s.last_good("other/prod/compose", None).unwrap().is_none());
     assert_eq!(s.operations(Some("d1")).unwrap().len(), 1);
     assert_eq!(s.operations(None).unwrap().len(), 2);
@@ -138,6 +134,34 @@ fn deployments_and_operations(s: &dyn Store) {
     s.put_release(&r).unwrap();
     s.put_release(&r).unwrap();
     assert_eq!(s.release("op1").unwrap().unwrap(), r);
+    assert!(
+        s.last_good("shop/prod/compose", Some("d1"))
+            .unwrap()
+            .is_none(),
+        "skipping d1 skips every operation that put d1's release on"
+    );
+    // d2 rolls back to d1's release: that operation is still not a way back from d1.
+    s.insert_operation(&operation("op3", "d2", "rollback"))
+        .unwrap();
+    for (from, next) in [
+        (Phase::Queued, Phase::Locking),
+        (Phase::Locking, Phase::Applying),
+        (Phase::Applying, Phase::Succeeded),
+    ] {
+        assert!(to(s, "op3", &[from], next, 40, Some("op1")));
+    }
+    assert!(s
+        .last_good("shop/prod/compose", Some("d1"))
+        .unwrap()
+        .is_none());
+    assert_eq!(
+        s.last_good("shop/prod/compose", Some("d2"))
+            .unwrap()
+            .unwrap()
+            .id,
+        "op3",
+        "from d2, the way back is d1's release, whichever operation put it on"
+    );
 }
 
 fn leases(s: &dyn Store) {
