@@ -347,7 +347,14 @@ fn service_entry(
         volumes,
         named_volumes,
         tmpfs,
-        expose: svc.extra_ports.clone(),
+        // An unpublished service declares its port for the other services instead.
+        expose: svc
+            .internal
+            .then(|| svc.container_port())
+            .flatten()
+            .into_iter()
+            .chain(svc.extra_ports.iter().copied())
+            .collect(),
         files: svc
             .files
             .iter()

@@ -84,7 +84,11 @@ fn random_service(
         }
         used_ports.push(port);
         svc.port = Some(port);
-        svc.host_port = Some(port);
+        if rng.chance(20) {
+            svc.internal = true;
+        } else {
+            svc.host_port = Some(port);
+        }
         if rng.chance(30) {
             svc.extra_ports = vec![port + 1];
         }

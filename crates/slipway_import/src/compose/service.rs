@@ -758,7 +758,8 @@ pub(crate) fn into_model(
             source,
             port: ports.first().copied(),
             host_port: c.ports.first().and_then(|p| p.host),
-            internal: false,
+            // Declared (`expose`) but published nowhere: reachable only on the network.
+            internal: c.ports.is_empty() && !ports.is_empty(),
             health: match &c.health {
                 Some(HealthSetting::Test(h)) => Some(h.clone()),
                 _ => None,
