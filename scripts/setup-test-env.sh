@@ -140,6 +140,13 @@ if [ ! -f "$SARIF_SCHEMA" ]; then
 fi
 [ -f "$SARIF_SCHEMA" ] || die "SARIF schema missing after npm install"
 
+# --- 3b'. jsdom: the agent test drives the dashboard page in it ---------------
+if [ ! -f "$TOOLS_VENV/node/node_modules/jsdom/package.json" ]; then
+  log "npm install jsdom (to drive the agent's dashboard in tests)"
+  (cd "$TOOLS_VENV/node" && npm install --no-audit --no-fund --silent jsdom@24.1.3 >/dev/null)
+fi
+[ -f "$TOOLS_VENV/node/node_modules/jsdom/package.json" ] || die "jsdom missing after npm install"
+
 # --- 3c. checkov (the peer for `slipway check` agreement and speed), own venv ---
 CHECKOV_VENV="${SLIPWAY_CHECKOV_VENV:-/opt/slipway-checkov}"
 # Only scripts/peer-agreement.py and scripts/bench-check.py use it, so a failed

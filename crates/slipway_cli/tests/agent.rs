@@ -611,6 +611,44 @@ fn the_agent_keeps_the_contract_end_to_end() {
         !page.body.contains("src=\"http"),
         "the dashboard loads nothing from elsewhere"
     );
+    // The page itself, run in jsdom against this agent: it lists the deployment, shows
+    // its status, topology, audit and live events, and its scan button scans.
+    let venv = std::env::var("SLIPWAY_TOOLS_VENV").unwrap_or_else(|_| "/opt/slipway-tools".into());
+    let out = Command::new("node")
+        .arg(root().join("crates/slipway_cli/tests/support/dashboard-dom.js"))
+        .args([&format!("http://127.0.0.1:{port}"), DEPLOY_TOKEN, "shop-1"])
+        .env("NODE_PATH", format!("{venv}/node/node_modules"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let seen: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(seen["deployments"].as_u64() >= Some(1), "{seen}");
+    assert!(
+        seen["title"].as_str().unwrap().starts_with("shop-1 — "),
+        "{seen}"
+    );
+    let status = seen["status"].as_str().unwrap();
+    assert!(
+        status.contains("operation: scan succeeded")
+            && status.contains("serving: yes")
+            && status.contains("health: app 1/1")
+            && status.contains("sync: in_sync"),
+        "{seen}"
+    );
+    assert_eq!(seen["topology"], json!(["app ×1"]), "{seen}");
+    assert!(seen["audit_rows"].as_u64() > Some(0), "{seen}");
+    assert!(seen["event_lines"].as_u64() > Some(0), "{seen}");
+    assert_eq!(
+        (seen["drift_before"].as_str(), seen["drift_after"].as_str()),
+        (Some(""), Some("in sync")),
+        "never scanned, then scanned by the button: {seen}"
+    );
+    assert_eq!(seen["errors"], json!([]), "{seen}");
     let drift = agent.call(
         "POST",
         "/drift-scan",
