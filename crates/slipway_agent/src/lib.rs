@@ -15,6 +15,7 @@ mod trace;
 
 pub use auth::{parse_tokens, Scope, Token};
 pub use events::{Ring, RingConfig};
+pub use relay::run as relay_store_events;
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;

@@ -5,12 +5,15 @@
 //! events the rate limit dropped, and the process's memory over time.
 //!
 //!   slipway-event-load [--seconds 60] [--subscribers 1000] [--rate 10000] [--filtered]
-//!                      [--ring-events 1000000]
+//!                      [--ring-events 1000000] [--via-store]
 //!
 //! `--filtered`: each subscriber follows one deployment id and events are spread over
 //! as many ids (a dashboard per deployment); otherwise every subscriber gets every event.
+//! `--via-store`: events take the engine's path instead. Each is appended to the
+//! agent's SQLite store (one committed transaction each), and the agent's relay
+//! carries it to the ring, so latency includes the commit and the relay's poll.
 
-use slipway_agent::{router, AgentConfig, AppState};
+use slipway_agent::{relay_store_events, router, AgentConfig, AppState};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -143,8 +146,13 @@ fn main() {
         cfg.ring.max_subscribers = usize::try_from(subscribers).unwrap_or(usize::MAX) + 10;
         cfg.ring.publish_per_sec = u32::try_from(rate).unwrap_or(u32::MAX);
         cfg.ring.max_events = usize::try_from(arg("--ring-events", 1_000_000)).unwrap_or(usize::MAX);
-        let agent = AppState::new(cfg, store);
+        let via_store = std::env::args().any(|a| a == "--via-store");
+        let agent = AppState::new(cfg, store.clone());
         agent.ready.store(true, Ordering::SeqCst);
+        if via_store {
+            let start = store.last_event_seq().expect("the store's last event");
+            tokio::spawn(relay_store_events(agent.clone(), start));
+        }
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a port");
         let port = listener.local_addr().expect("an address").port();
         let app = router(agent.clone());
@@ -162,6 +170,42 @@ fn main() {
         // Publish: one batch per millisecond.
         let ring = agent.ring.clone();
         let publish_until = Instant::now() + Duration::from_secs(seconds);
+        if via_store {
+            // The engine's path: one committed append per event, at the rate, from a
+            // thread of its own (the engine's operations run on blocking threads).
+            let store = store.clone();
+            let appended = tokio::task::spawn_blocking(move || {
+                let started = Instant::now();
+                let mut sent: u64 = 0;
+                while Instant::now() < publish_until {
+                    let due = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX) * rate / 1_000_000;
+                    if sent >= due {
+                        std::thread::sleep(Duration::from_micros(200));
+                        continue;
+                    }
+                    let dep = format!("d{}", sent % subscribers.max(1));
+                    let data = serde_json::json!({ "t_us": now_us(), "step": "wait" }).to_string();
+                    let e = slipway_engine::NewEvent { deployment_id: &dep, operation_id: None, kind: "progress", data: &data };
+                    store.append_event(&e, 0).expect("an appended event");
+                    sent += 1;
+                }
+                (sent, started.elapsed())
+            })
+            .await
+            .expect("the appending thread");
+            tokio::time::sleep(Duration::from_secs(3)).await;
+            let delivered = stats.delivered.load(Ordering::Relaxed);
+            let expected = if filtered { appended.0 } else { appended.0 * subscribers };
+            println!("via store: seconds={seconds} subscribers={subscribers} rate={rate}/s filtered={filtered}");
+            #[allow(clippy::cast_precision_loss)]
+            let per_sec = appended.0 as f64 / appended.1.as_secs_f64();
+            println!("appended={} ({per_sec:.0}/s) relayed_to_ring={}", appended.0, ring.published.load(Ordering::Relaxed));
+            println!("delivered={delivered} of {expected} expected, gaps={} subscribers_dropped={}", stats.gaps.load(Ordering::Relaxed), ring.subscribers_dropped.load(Ordering::Relaxed));
+            println!("latency_ms p50={} p99={} max={}", stats.percentile(0.50), stats.percentile(0.99), stats.max_us.load(Ordering::Relaxed) / 1000);
+            println!("rss_mb start={} peak={}", rss_start / 1024, rss_kb("VmHWM:") / 1024);
+            let _ = std::fs::remove_dir_all(&dir);
+            return;
+        }
         let started = Instant::now();
         let mut sent: u64 = 0;
         let mut rss_samples = Vec::new();
