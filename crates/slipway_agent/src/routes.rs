@@ -61,6 +61,18 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// Parses a JSON body strictly; an oversized one is 413, a malformed one 422.
+/// The start of every mutating call: a deploy-scope token within its rate limit, then
+/// the body parsed. The token's name (for the audit log) and the request.
+fn mutating<T: serde::de::DeserializeOwned>(
+    st: &AppState,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(String, T), Problem> {
+    let who = authorize(&st.cfg.tokens, headers, Scope::Deploy)?;
+    st.rate_limit(&who)?;
+    Ok((who, parse(body)?))
+}
+
 fn parse<T: serde::de::DeserializeOwned>(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<T, Problem> {
@@ -378,9 +390,7 @@ async fn generate(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Problem> {
-    let who = authorize(&st.cfg.tokens, &headers, Scope::Deploy)?;
-    st.rate_limit(&who)?;
-    let req: GenerateRequest = parse(body)?;
+    let (who, req): (String, GenerateRequest) = mutating(&st, &headers, body)?;
     if let Some(id) = &req.deployment_id {
         check_id(id)?;
     }
@@ -535,9 +545,7 @@ async fn deploy(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Problem> {
-    let who = authorize(&st.cfg.tokens, &headers, Scope::Deploy)?;
-    st.rate_limit(&who)?;
-    let req: DeployRequest = parse(body)?;
+    let (who, req): (String, DeployRequest) = mutating(&st, &headers, body)?;
     check_id(&req.deployment_id)?;
     match req.strategy.as_deref() {
         None | Some("recreate" | "rolling") => {}
@@ -553,19 +561,7 @@ async fn deploy(
         ));
     }
     let id = req.deployment_id.clone();
-    let store = st.store.clone();
-    let lookup = id.clone();
-    let dep = blocking(move || store.deployment(&lookup))
-        .await?
-        .map_err(|e| Problem::internal(e.to_string()))?;
-    let Some(dep) = dep else {
-        return Err(Problem::new(
-            StatusCode::NOT_FOUND,
-            "unknown_deployment",
-            "No such deployment",
-            format!("no deployment `{id}`; POST /generate first"),
-        ));
-    };
+    let dep = registered(&st, &id).await?;
     let key = format!("{id}.deploy.{}.json", &digest_of(&req)[..16]);
     if let Ok(text) = std::fs::read_to_string(request_file(&st, &key)) {
         let op_id = serde_json::from_str::<Value>(&text)
@@ -636,24 +632,10 @@ async fn rollback(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Problem> {
-    let who = authorize(&st.cfg.tokens, &headers, Scope::Deploy)?;
-    st.rate_limit(&who)?;
-    let req: DeploymentRef = parse(body)?;
+    let (who, req): (String, DeploymentRef) = mutating(&st, &headers, body)?;
     check_id(&req.deployment_id)?;
     let id = req.deployment_id;
-    let store = st.store.clone();
-    let lookup = id.clone();
-    let dep = blocking(move || store.deployment(&lookup))
-        .await?
-        .map_err(|e| Problem::internal(e.to_string()))?
-        .ok_or_else(|| {
-            Problem::new(
-                StatusCode::NOT_FOUND,
-                "unknown_deployment",
-                "No such deployment",
-                format!("no deployment `{id}`"),
-            )
-        })?;
+    let dep = registered(&st, &id).await?;
     claim(&st, &id)?;
     let apply = slipway_engine::ApplyOptions {
         rolling: false,
@@ -665,6 +647,23 @@ async fn rollback(
         Box::new(move |ops, sink| slipway_engine::rollback(ops, &target, &apply, sink));
     let op_id = start_operation(&st, &who, &dep, false, call).await?;
     Ok(accepted(&id, &op_id, "applying"))
+}
+
+/// The stored deployment `id`; 404 when there is none.
+async fn registered(st: &Arc<AppState>, id: &str) -> Result<slipway_engine::Deployment, Problem> {
+    let store = st.store.clone();
+    let lookup = id.to_string();
+    blocking(move || store.deployment(&lookup))
+        .await?
+        .map_err(|e| Problem::internal(e.to_string()))?
+        .ok_or_else(|| {
+            Problem::new(
+                StatusCode::NOT_FOUND,
+                "unknown_deployment",
+                "No such deployment",
+                format!("no deployment `{id}`; POST /generate first"),
+            )
+        })
 }
 
 /// 202 with the operation id, its links and `Location: /status/{id}`.
@@ -975,9 +974,7 @@ async fn drift_scan(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Problem> {
-    let who = authorize(&st.cfg.tokens, &headers, Scope::Deploy)?;
-    st.rate_limit(&who)?;
-    let req: DeploymentRef = parse(body)?;
+    let (who, req): (String, DeploymentRef) = mutating(&st, &headers, body)?;
     check_id(&req.deployment_id)?;
     let span_start = crate::trace::now_ns();
     let ops = st.ops(&who);

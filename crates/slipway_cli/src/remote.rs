@@ -136,10 +136,7 @@ pub fn deploy(r: &Remote, opts: &DeployOptions, as_json: bool) -> Result<u8> {
         Ok(v) => v,
         Err(code) => return Ok(code),
     };
-    let op = accepted["operation_id"]
-        .as_str()
-        .context("the agent returned no operation_id")?
-        .to_string();
+    let op = operation_id(&accepted)?;
     if opts.plan_only || accepted["replayed"] == true {
         if as_json {
             println!(
@@ -162,6 +159,14 @@ pub fn deploy(r: &Remote, opts: &DeployOptions, as_json: bool) -> Result<u8> {
     follow(r, &id, &op, as_json)
 }
 
+/// The operation id of a 202 (or a replayed 200).
+fn operation_id(accepted: &Value) -> Result<String> {
+    Ok(accepted["operation_id"]
+        .as_str()
+        .context("the agent returned no operation_id")?
+        .to_string())
+}
+
 /// `rollback ID` through the agent (its engine and health timeouts apply).
 pub fn rollback(r: &Remote, id: &str, as_json: bool) -> Result<u8> {
     let accepted = match r.ok(
@@ -173,10 +178,7 @@ pub fn rollback(r: &Remote, id: &str, as_json: bool) -> Result<u8> {
         Ok(v) => v,
         Err(code) => return Ok(code),
     };
-    let op = accepted["operation_id"]
-        .as_str()
-        .context("the agent returned no operation_id")?
-        .to_string();
+    let op = operation_id(&accepted)?;
     follow(r, id, &op, as_json)
 }
 
