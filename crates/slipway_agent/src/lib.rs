@@ -76,6 +76,9 @@ pub struct AgentConfig {
     pub subscriber_stall: Duration,
     /// OTLP/HTTP collector (`http://HOST:PORT`) for the infra.* spans.
     pub otlp_endpoint: Option<String>,
+    /// Events older than this are deleted from the store (checked hourly). The audit
+    /// log is never pruned.
+    pub event_retention: Duration,
 }
 
 impl AgentConfig {
@@ -94,6 +97,7 @@ impl AgentConfig {
             drain_timeout: Duration::from_secs(30),
             subscriber_stall: Duration::from_secs(10),
             otlp_endpoint: None,
+            event_retention: Duration::from_secs(7 * 24 * 3600),
         }
     }
 }
@@ -277,6 +281,7 @@ pub async fn serve(cfg: AgentConfig) -> Result<(), AgentError> {
         .map_err(|e| AgentError::Store(e.to_string()))?;
     let state = AppState::new(cfg, store);
     tokio::spawn(relay::run(state.clone(), start));
+    tokio::spawn(relay::prune(state.clone()));
     state.log(
         "info",
         "listening",

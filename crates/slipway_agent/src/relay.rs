@@ -69,6 +69,35 @@ pub async fn run(state: Arc<AppState>, start: i64) {
     }
 }
 
+/// How often old events are pruned from the store.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+
+/// Deletes events older than the configured retention from the store, at start and
+/// then hourly, until the ring closes. Progress events are for watching; the audit
+/// log, which is the record, is never pruned.
+pub async fn prune(state: Arc<AppState>) {
+    let mut tick = tokio::time::interval(PRUNE_EVERY);
+    while !state.ring.is_closed() {
+        tick.tick().await;
+        let keep_ms = i64::try_from(state.cfg.event_retention.as_millis()).unwrap_or(i64::MAX);
+        let before = slipway_engine::now_ms().saturating_sub(keep_ms);
+        let store = state.store.clone();
+        match tokio::task::spawn_blocking(move || store.prune_events(before)).await {
+            Ok(Ok(n)) if n > 0 => state.log(
+                "info",
+                "pruned old events",
+                &json!({ "stage": "events", "deleted": n }),
+            ),
+            Ok(Err(e)) => state.log(
+                "warn",
+                &format!("cannot prune old events: {e}"),
+                &json!({ "stage": "events" }),
+            ),
+            _ => {}
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

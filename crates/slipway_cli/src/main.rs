@@ -245,6 +245,10 @@ enum Command {
         /// Seconds SIGTERM waits for running operations.
         #[arg(long, default_value_t = 30)]
         drain_timeout: u64,
+        /// Days of events kept in the store (pruned hourly); the audit log is kept
+        /// whole.
+        #[arg(long, default_value_t = 7)]
+        event_retention_days: u64,
         /// Export the infra.* spans over OTLP/HTTP JSON to this collector
         /// (http://HOST:PORT); default SLIPWAY_OTLP_ENDPOINT, else no export.
         #[arg(long, value_name = "URL")]
@@ -408,6 +412,7 @@ fn main() -> ExitCode {
             engine_timeout,
             health_timeout,
             drain_timeout,
+            event_retention_days,
             otlp_endpoint,
         } => {
             let url = db.map_or_else(slipway_engine::database_url, str::to_string);
@@ -423,6 +428,7 @@ fn main() -> ExitCode {
             cfg.engine_timeout = Duration::from_secs(engine_timeout);
             cfg.health_timeout = Duration::from_secs(health_timeout);
             cfg.drain_timeout = Duration::from_secs(drain_timeout);
+            cfg.event_retention = Duration::from_secs(event_retention_days.saturating_mul(86_400));
             cfg.otlp_endpoint =
                 otlp_endpoint.or_else(|| std::env::var("SLIPWAY_OTLP_ENDPOINT").ok());
             operate::serve(cfg, tokens_file.as_deref())

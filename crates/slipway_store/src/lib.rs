@@ -102,6 +102,9 @@ pub trait Store: Send + Sync {
     fn events(&self, deployment_id: Option<&str>, after: i64, limit: usize) -> Result<Vec<Event>>;
     /// The newest event's sequence number (0 when there is none).
     fn last_event_seq(&self) -> Result<i64>;
+    /// Deletes events written before `before_ms`, always keeping the newest one so
+    /// sequence numbers never restart; how many were deleted.
+    fn prune_events(&self, before_ms: i64) -> Result<u64>;
 }
 
 /// Opens (creating and migrating as needed) the store a URL names. Relative SQLite

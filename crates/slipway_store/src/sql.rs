@@ -487,6 +487,16 @@ impl<B: Backend> Store for SqlStore<B> {
         })
     }
 
+    fn prune_events(&self, before_ms: i64) -> Result<u64> {
+        self.db.transaction(|tx| {
+            self.db.lock_table(tx, "events")?;
+            tx.exec(
+                "DELETE FROM events WHERE at < $1 AND seq < (SELECT MAX(seq) FROM events)",
+                &[i(before_ms)],
+            )
+        })
+    }
+
     fn last_event_seq(&self) -> Result<i64> {
         self.read("SELECT COALESCE(MAX(seq), 0) FROM events", &[], |r| {
             r.first().map_or(Ok(0), |row| int(&row[0]))

@@ -304,6 +304,25 @@ fn drift_and_events(s: &dyn Store) {
     assert_eq!(s.events(None, 3, 10).unwrap().len(), 2);
     assert_eq!(s.last_event_seq().unwrap(), 5);
     assert_eq!(s.events(Some("d1"), 0, 10).unwrap().len(), 4);
+    // Events were written at 0..=4: those before 3 go; then all but the newest.
+    assert_eq!(s.prune_events(3).unwrap(), 3);
+    assert_eq!(s.events(None, 0, 10).unwrap().len(), 2);
+    assert_eq!(s.prune_events(1_000).unwrap(), 1);
+    let left = s.events(None, 0, 10).unwrap();
+    assert_eq!(left.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![5]);
+    let next = s
+        .append_event(
+            &NewEvent {
+                deployment_id: "d1",
+                operation_id: None,
+                kind: "progress",
+                data: "{}",
+            },
+            9,
+        )
+        .unwrap();
+    assert_eq!(next, 6, "sequence numbers never restart after a prune");
+    assert_eq!(s.events(Some("d1"), 0, 10).unwrap().len(), 2);
 }
 
 /// Eight writers, each with its own connection: the chain stays whole and gapless.
