@@ -140,12 +140,17 @@ if [ ! -f "$SARIF_SCHEMA" ]; then
 fi
 [ -f "$SARIF_SCHEMA" ] || die "SARIF schema missing after npm install"
 
-# --- 3b'. jsdom: the agent test drives the dashboard page in it ---------------
-if [ ! -f "$TOOLS_VENV/node/node_modules/jsdom/package.json" ]; then
-  log "npm install jsdom (to drive the agent's dashboard in tests)"
-  (cd "$TOOLS_VENV/node" && npm install --no-audit --no-fund --silent jsdom@24.1.3 >/dev/null)
+# --- 3b'. a browser: the agent test drives the dashboard in headless Chromium --
+# Debian's Chromium, driven by playwright-core (which downloads no browser of its own).
+if ! command -v chromium >/dev/null 2>&1; then
+  log "apt-get install chromium (to drive the agent's dashboard in tests)"
+  apt-get install -y -qq --no-install-recommends chromium >/dev/null || die "apt-get install chromium failed"
 fi
-[ -f "$TOOLS_VENV/node/node_modules/jsdom/package.json" ] || die "jsdom missing after npm install"
+if [ ! -f "$TOOLS_VENV/node/node_modules/playwright-core/package.json" ]; then
+  log "npm install playwright-core"
+  (cd "$TOOLS_VENV/node" && npm install --no-audit --no-fund --silent playwright-core@1.65.1 >/dev/null)
+fi
+[ -f "$TOOLS_VENV/node/node_modules/playwright-core/package.json" ] || die "playwright-core missing after npm install"
 
 # --- 3c. checkov (the peer for `slipway check` agreement and speed), own venv ---
 CHECKOV_VENV="${SLIPWAY_CHECKOV_VENV:-/opt/slipway-checkov}"

@@ -611,11 +611,11 @@ fn the_agent_keeps_the_contract_end_to_end() {
         !page.body.contains("src=\"http"),
         "the dashboard loads nothing from elsewhere"
     );
-    // The page itself, run in jsdom against this agent: it lists the deployment, shows
+    // The page itself, in headless Chromium against this agent: it lists the deployment, shows
     // its status, topology, audit and live events, and its scan button scans.
     let venv = std::env::var("SLIPWAY_TOOLS_VENV").unwrap_or_else(|_| "/opt/slipway-tools".into());
     let out = Command::new("node")
-        .arg(root().join("crates/slipway_cli/tests/support/dashboard-dom.js"))
+        .arg(root().join("crates/slipway_cli/tests/support/dashboard-browser.js"))
         .args([&format!("http://127.0.0.1:{port}"), DEPLOY_TOKEN, "shop-1"])
         .env("NODE_PATH", format!("{venv}/node/node_modules"))
         .output()
@@ -641,6 +641,7 @@ fn the_agent_keeps_the_contract_end_to_end() {
         "{seen}"
     );
     assert_eq!(seen["topology"], json!(["app ×1"]), "{seen}");
+    assert_eq!(seen["topology_boxes"], json!([130]), "laid out: {seen}");
     assert!(seen["audit_rows"].as_u64() > Some(0), "{seen}");
     assert!(seen["event_lines"].as_u64() > Some(0), "{seen}");
     assert_eq!(
