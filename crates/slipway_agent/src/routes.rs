@@ -60,7 +60,6 @@ fn hex(bytes: &[u8]) -> String {
     })
 }
 
-/// Parses a JSON body strictly; an oversized one is 413, a malformed one 422.
 /// The start of every mutating call: a deploy-scope token within its rate limit, then
 /// the body parsed. The token's name (for the audit log) and the request.
 fn mutating<T: serde::de::DeserializeOwned>(
@@ -73,6 +72,7 @@ fn mutating<T: serde::de::DeserializeOwned>(
     Ok((who, parse(body)?))
 }
 
+/// Parses a JSON body strictly; an oversized one is 413, a malformed one 422.
 fn parse<T: serde::de::DeserializeOwned>(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<T, Problem> {

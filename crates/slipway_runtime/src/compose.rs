@@ -89,6 +89,16 @@ pub(crate) fn write_document(
     Ok(path)
 }
 
+/// Compose on one written document (`file`), run in its folder.
+fn on_document(cli: &ComposeCli, project: &str, file: &Path) -> Command {
+    let dir = file.parent().unwrap_or(Path::new("."));
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    cli.command(project, dir, &[name])
+}
+
 fn up(
     cli: &ComposeCli,
     project: &str,
@@ -96,12 +106,7 @@ fn up(
     extra: &[&str],
     timeout: Duration,
 ) -> Result<(), RuntimeError> {
-    let dir = file.parent().unwrap_or(Path::new("."));
-    let name = file
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let mut c = cli.command(project, dir, &[name]);
+    let mut c = on_document(cli, project, file);
     c.args(["up", "-d", "--no-build"]);
     if !cli.is_v1() {
         c.args(["--pull", "never"]);
@@ -128,14 +133,8 @@ fn config_hashes(
     project: &str,
     timeout: Duration,
 ) -> Result<BTreeMap<String, String>, RuntimeError> {
-    let dir = file.parent().unwrap_or(Path::new("."));
-    let name = file
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
     let out = run_ok(
-        cli.command(project, dir, &[name])
-            .args(["config", "--hash", "*"]),
+        on_document(cli, project, file).args(["config", "--hash", "*"]),
         timeout,
     )?;
     Ok(out
@@ -374,14 +373,8 @@ impl Runtime for ComposeRuntime {
     fn remove(&self, project: &str, opts: &ApplyOptions) -> Result<(), RuntimeError> {
         let cli = ComposeCli::detect()?;
         let file = write_document(project, "empty", &serde_json::json!({ "services": {} }))?;
-        let dir = file.parent().unwrap_or(Path::new("."));
         run_ok(
-            cli.command(project, dir, &["empty.json".into()]).args([
-                "down",
-                "--remove-orphans",
-                "-t",
-                "5",
-            ]),
+            on_document(&cli, project, &file).args(["down", "--remove-orphans", "-t", "5"]),
             opts.call_timeout,
         )
         .map(|_| ())

@@ -66,7 +66,8 @@ pub trait Store: Send + Sync {
     /// Operations not in a terminal phase (and applies that stopped at `planned`).
     fn open_operations(&self) -> Result<Vec<Operation>>;
     /// The newest operation on `target` that left a release serving (a succeeded
-    /// apply, rollback or reconcile), optionally skipping one deployment's.
+    /// apply, rollback or reconcile), optionally skipping every operation that put
+    /// one deployment's releases on (whichever deployment's id it ran under).
     fn last_good(&self, target: &str, skip_deployment: Option<&str>) -> Result<Option<Operation>>;
 
     fn put_release(&self, r: &Release) -> Result<()>;

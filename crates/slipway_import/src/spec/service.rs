@@ -112,7 +112,7 @@ pub(crate) fn read_service(
                                 hp,
                                 format!("{what} sets `host_port` but `publish: false`"),
                             )
-                            .help("remove `host_port`, or `publish: false` to publish the service on 127.0.0.1");
+                            .help("remove `host_port`, or remove `publish: false` to publish the service on 127.0.0.1");
                         r.push(d);
                     }
                 }
