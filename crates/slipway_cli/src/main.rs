@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
+use slipway_engine::{OpsError, StoreError};
 
 #[derive(Parser)]
 #[command(
@@ -444,6 +445,12 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("error: {e:#}");
+            // A store other processes kept busy is a refusal (exit 1), like a held
+            // target: nothing was changed and trying again later is the remedy.
+            if let Some(OpsError::Store(StoreError::Busy { .. })) = e.downcast_ref::<OpsError>() {
+                eprintln!("refused: nothing was changed; try again once those operations end");
+                return ExitCode::from(1);
+            }
             ExitCode::from(2)
         }
     }

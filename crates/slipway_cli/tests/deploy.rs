@@ -740,6 +740,58 @@ fn twenty_concurrent_deploys_of_one_id_apply_once() {
     assert_eq!(greeting(h.port), "hello");
 }
 
+/// Fifty CLI processes at once (plans, status, drift, history) on one new SQLite file,
+/// twenty rounds: every process ends with a defined outcome (JSON on stdout, exit 0,
+/// 1 or 2) and none with `database is locked`. Each round starts from a fresh file,
+/// so creating and migrating the store races too.
+#[test]
+#[ignore = "needs docker"]
+fn fifty_concurrent_cli_processes_never_see_a_locked_store() {
+    let h = Hello::new("contend", 1, "compose");
+    // Build once so the plans below only inspect.
+    ok(&h.deploy(&["--plan"]));
+    let mut outcomes = std::collections::BTreeMap::<String, usize>::new();
+    for round in 0..20 {
+        let url = format!("sqlite://{}/round-{round}.db", h.path().display());
+        let children: Vec<_> = (0..50)
+            .map(|n| {
+                let args: &[&str] = match n % 5 {
+                    0 => &["deploy", "--env", "prod", "--image-map", PY, "--plan"],
+                    1 => &["status"],
+                    2 => &["drift"],
+                    _ => &["history"],
+                };
+                let mut c = h.command(args);
+                c.args(["--format", "json"])
+                    .env("SLIPWAY_DATABASE_URL", &url)
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped());
+                (args[0], c.spawn().unwrap())
+            })
+            .collect();
+        for (what, c) in children {
+            let out = c.wait_with_output().unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            let code = out.status.code().unwrap_or(-1);
+            assert!(
+                !stderr.contains("locked") && !stderr.contains("busy"),
+                "round {round}: `{what}` met a busy store:\n{stderr}"
+            );
+            assert!(
+                (0..=2).contains(&code),
+                "round {round}: `{what}` exited {code}:\n{stderr}"
+            );
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            assert!(
+                stdout.trim().is_empty() && code != 0 || !stdout.trim().is_empty(),
+                "round {round}: `{what}` succeeded without output"
+            );
+            *outcomes.entry(format!("{what} exit {code}")).or_default() += 1;
+        }
+    }
+    eprintln!("outcomes over 20 rounds of 50: {outcomes:?}");
+}
+
 /// Removes a compose project's containers, network and volumes.
 struct Down(String);
 impl Drop for Down {

@@ -176,6 +176,42 @@ fn failure_fields(out: &mut Outcome, e: &RuntimeError) {
     out.engine_exit_code = e.exit_code();
 }
 
+/// The last lines of every container of `project` that is not running healthy (for
+/// the failure log; `None` when all are fine or the engine cannot say).
+fn failing_logs(rt: &dyn Runtime, project: &str) -> Option<String> {
+    use std::fmt::Write as _;
+    let containers = rt.observe(project).ok()?;
+    let mut text = String::new();
+    for c in containers
+        .iter()
+        .filter(|c| c.state != "running" || c.health.as_deref().is_some_and(|h| h != "healthy"))
+    {
+        let out = slipway_runtime::process::run(
+            std::process::Command::new("docker").args(["logs", "--tail", "30", &c.name]),
+            Duration::from_secs(15),
+        )
+        .ok()?;
+        let _ = writeln!(
+            text,
+            "--- {} ({}, {}, exit code {}): last lines\n{}{}",
+            c.name,
+            c.state,
+            c.health.as_deref().unwrap_or("no health check"),
+            c.exit_code,
+            out.stdout,
+            out.stderr
+        );
+    }
+    (!text.is_empty()).then(|| slipway_runtime::process::tail(&text))
+}
+
+fn join_output(a: Option<String>, b: Option<String>) -> Option<String> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(format!("{a}\n{b}")),
+        (a, b) => a.or(b),
+    }
+}
+
 /// After a failed gate: the last good release on the target goes back on.
 pub(crate) fn auto_rollback(
     run: &mut OpRun<'_>,
@@ -184,12 +220,20 @@ pub(crate) fn auto_rollback(
     opts: &ApplyOptions,
 ) -> Result<Outcome, OpsError> {
     let msg = failure.to_string();
+    // Read before anything is replaced or removed: the failing containers' last words.
+    let logs = failing_logs(rt, &run.dep.project);
     let prev = run.store.last_good(&run.dep.target, None)?;
     let Some(rel_id) = prev.and_then(|p| p.release_id) else {
+        // A first release that fails its gate is taken down: nothing good ran here
+        // before, and containers that crash-loop help nobody.
+        let removed = match rt.remove(&run.dep.project, opts) {
+            Ok(()) => "its containers were removed".to_string(),
+            Err(e) => format!("removing its containers failed too ({e}); remove them with `docker-compose -p {} down`", run.dep.project),
+        };
         run.to(
             Phase::Failed,
             Some(&format!(
-                "{msg}; nothing to roll back to (no earlier good deployment on {})",
+                "{msg}; nothing to roll back to (no earlier good deployment on {}), so {removed}",
                 run.dep.target
             )),
             None,
@@ -197,6 +241,7 @@ pub(crate) fn auto_rollback(
         )?;
         let mut out = outcome(run);
         failure_fields(&mut out, failure);
+        out.engine_output = join_output(out.engine_output.take(), logs);
         return Ok(out);
     };
     // The deployment whose release goes back on (not the operation that last put it
@@ -214,6 +259,7 @@ pub(crate) fn auto_rollback(
             let mut out = outcome(run);
             out.health = Some(health);
             out.rolled_back_to = Some(rel.deployment_id.clone());
+            out.engine_output = join_output(failure.engine_output().map(str::to_string), logs);
             out
         }
         Err(e2) => {
@@ -250,6 +296,13 @@ pub struct Registered {
 /// derived from the spec unless given). With `write`, the files are generated too.
 /// Refuses an id already used for another spec, and hand-edited files unless adopted.
 pub fn register(state: &Ops, opts: &DeployOptions, write: bool) -> Result<Registered, OpsError> {
+    // Names are checked before anything is generated, written or stored.
+    if let Some(p) = &opts.project {
+        crate::names::project(p)?;
+    }
+    if let Some(id) = &opts.deployment_id {
+        crate::names::deployment_id(id)?;
+    }
     let gen = generate_options(opts, !write);
     let report = generate(&gen)?;
     if report.has_errors() {
@@ -268,6 +321,7 @@ pub fn register(state: &Ops, opts: &DeployOptions, write: bool) -> Result<Regist
         .project
         .clone()
         .unwrap_or_else(|| report.project.clone());
+    crate::names::project(&project)?;
     let target = format!("{project}/{}/{}", opts.environment, opts.runtime);
     let dep = Deployment {
         id: opts
@@ -354,24 +408,28 @@ pub fn deploy(
     } = register(state, opts, false)?;
     let gen = generate_options(opts, true);
     let mut run = OpRun::start(
-        state.store.clone(),
+        state,
         stored,
         if opts.plan_only { "plan" } else { "apply" },
-        &state.actor,
         sink,
     )?;
+    let result = lock_plan_apply(&mut run, rt.as_ref(), opts, &gen, edited);
+    run.settle(result)
+}
+
+fn lock_plan_apply(
+    run: &mut OpRun<'_>,
+    rt: &dyn Runtime,
+    opts: &DeployOptions,
+    gen: &GenerateOptions,
+    edited: Vec<String>,
+) -> Result<Outcome, OpsError> {
     run.to(Phase::Locking, None, None, None)?;
-    if let Some(refused) = lock_or_refuse(&mut run)? {
+    if let Some(refused) = lock_or_refuse(run)? {
         return Ok(refused);
     }
     run.to(Phase::Planning, None, None, None)?;
-    match plan_and_apply(&mut run, rt.as_ref(), opts, &gen, edited) {
-        Ok(out) => Ok(out),
-        Err(e) => {
-            let _ = run.to(Phase::Failed, Some(&e.to_string()), None, None);
-            Err(e)
-        }
-    }
+    plan_and_apply(run, rt, opts, gen, edited)
 }
 
 fn plan_and_apply(
@@ -513,12 +571,22 @@ pub fn rollback(
             dep.id, dep.target
         )));
     };
-    let mut run = OpRun::start(state.store.clone(), dep, "rollback", &state.actor, sink)?;
+    let mut run = OpRun::start(state, dep, "rollback", sink)?;
+    let result = lock_and_roll_back(&mut run, rt.as_ref(), &rel_id, apply);
+    run.settle(result)
+}
+
+fn lock_and_roll_back(
+    run: &mut OpRun<'_>,
+    rt: &dyn Runtime,
+    rel_id: &str,
+    apply: &ApplyOptions,
+) -> Result<Outcome, OpsError> {
     run.to(Phase::Locking, None, None, None)?;
-    if let Some(refused) = lock_or_refuse(&mut run)? {
+    if let Some(refused) = lock_or_refuse(run)? {
         return Ok(refused);
     }
-    let rel = state.store.release(&rel_id)?.ok_or_else(|| {
+    let rel = run.store.release(rel_id)?.ok_or_else(|| {
         slipway_store::StoreError::Corrupt(format!("release {rel_id} is missing"))
     })?;
     run.to(
@@ -527,13 +595,13 @@ pub fn rollback(
         Some(&rel.id),
         Some(&json!({ "rollback_to": { "release": rel.id, "deployment_id": rel.deployment_id } })),
     )?;
-    let mut out = match apply_audited(&mut run, rt.as_ref(), &rel, apply, "rollback")? {
+    let mut out = match apply_audited(run, rt, &rel, apply, "rollback")? {
         Ok(health) => {
             if run.op.phase == Phase::Applying {
                 run.to(Phase::Verifying, None, None, None)?;
             }
             run.to(Phase::Succeeded, None, None, None)?;
-            let mut out = outcome(&run);
+            let mut out = outcome(run);
             out.health = Some(health);
             out
         }
@@ -547,7 +615,7 @@ pub fn rollback(
                 None,
                 None,
             )?;
-            let mut out = outcome(&run);
+            let mut out = outcome(run);
             failure_fields(&mut out, &e);
             out
         }

@@ -182,6 +182,15 @@ pub fn generate(opts: &GenerateOptions) -> Result<GenerateReport, EngineError> {
         app.targets.clone_from(&opts.targets);
     }
     for (from, to) in &opts.image_map {
+        // Both sides end up in Dockerfiles and compose files: only real references.
+        for r in [from, to] {
+            if let Err(e) = crate::names::image_reference(r) {
+                diags.push(
+                    Diagnostic::error("SPEC016", format!("--image-map: {e}"))
+                        .help("give FROM=TO with two image references, e.g. python:3.12-slim=mirror.local/python:3.12-slim"),
+                );
+            }
+        }
         app.images.insert(from.clone(), to.clone());
     }
     if let Some(env) = &opts.environment {

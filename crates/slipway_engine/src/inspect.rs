@@ -343,7 +343,15 @@ pub fn drift(
         .collect();
     let detail: Value = serde_json::from_str(&op.detail).unwrap_or_else(|_| json!({}));
     findings.extend(file_findings(&dep, &detail)?);
-    let mut run = OpRun::start(ops.store.clone(), dep, "scan", &ops.actor, sink)?;
+    let mut run = OpRun::start(
+        &crate::Ops {
+            operation_id: None,
+            ..ops.clone()
+        },
+        dep,
+        "scan",
+        sink,
+    )?;
     let at = now_ms();
     ops.store.put_drift_scan(&DriftScan {
         id: run.op.id.clone(),

@@ -11,6 +11,7 @@ mod init;
 mod input;
 mod input_more;
 mod inspect;
+pub mod names;
 mod operation;
 mod ops;
 mod paths;
@@ -38,7 +39,7 @@ pub fn policy_check(out_dir: &std::path::Path, profile: &str) -> Option<serde_js
         report.files_checked,
     ))
 }
-pub use holder::now_ms;
+pub use holder::{new_id, now_ms};
 pub use slipway_runtime::{ApplyOptions, HealthReport, Plan, RUNTIMES};
 pub use slipway_store::{
     verify_chain, AuditRecord, Deployment, NewEvent, Phase, Store, StoreError, Transition,

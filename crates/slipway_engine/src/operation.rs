@@ -4,7 +4,7 @@
 //! operation lives, and given back when it ends.
 
 use crate::holder::{new_id, now_ms, Holder};
-use crate::ops::{EngineEvent, OpsError};
+use crate::ops::{EngineEvent, OpsError, Outcome};
 use serde_json::{json, Value};
 use slipway_store::{
     AuditRecord, Deployment, Lease, NewAudit, NewEvent, Operation, Phase, Store, Transition,
@@ -56,18 +56,19 @@ pub struct OpRun<'a> {
 }
 
 impl<'a> OpRun<'a> {
-    /// Records a new operation in `queued`.
+    /// Records a new operation in `queued`, under `ops.operation_id` when the caller
+    /// named it, else a new id.
     pub fn start(
-        store: Arc<dyn Store>,
+        ops: &crate::Ops,
         dep: Deployment,
         kind: &str,
-        actor: &str,
         sink: &'a mut dyn FnMut(&EngineEvent),
     ) -> Result<OpRun<'a>, OpsError> {
+        let (store, actor) = (ops.store.clone(), ops.actor.as_str());
         let holder = Holder::current();
         let now = now_ms();
         let op = Operation {
-            id: new_id("op"),
+            id: ops.operation_id.clone().unwrap_or_else(|| new_id("op")),
             deployment_id: dep.id.clone(),
             target: dep.target.clone(),
             kind: kind.into(),
@@ -213,12 +214,7 @@ impl<'a> OpRun<'a> {
         }
         self.locked = true;
         let stop = Arc::new(AtomicBool::new(false));
-        let (store, target, holder, flag) = (
-            self.store.clone(),
-            lease.target.clone(),
-            lease.holder.clone(),
-            stop.clone(),
-        );
+        let (store, held, flag) = (self.store.clone(), lease.clone(), stop.clone());
         let handle = std::thread::spawn(move || {
             let mut waited = Duration::ZERO;
             while !flag.load(Ordering::SeqCst) {
@@ -226,7 +222,7 @@ impl<'a> OpRun<'a> {
                 waited += Duration::from_millis(200);
                 if waited >= RENEW_EVERY {
                     waited = Duration::ZERO;
-                    let _ = store.renew_lease(&target, &holder, now_ms() + LEASE_TTL_MS);
+                    let _ = store.renew_lease(&held.as_ref(), now_ms() + LEASE_TTL_MS);
                 }
             }
         });
@@ -237,12 +233,38 @@ impl<'a> OpRun<'a> {
         Ok(Ok(()))
     }
 
+    /// Ends the operation with `result`: an error moves an open operation to `failed`;
+    /// either way one `result` event (the outcome, or the failure as an outcome)
+    /// is stored, so a client following the operation always learns how it ended.
+    pub fn settle(&mut self, result: Result<Outcome, OpsError>) -> Result<Outcome, OpsError> {
+        let out = match &result {
+            Ok(out) => out.clone(),
+            Err(e) => {
+                if !self.op.phase.is_terminal() {
+                    let _ = self.to(Phase::Failed, Some(&e.to_string()), None, None);
+                }
+                let mut out = crate::deploy::outcome(self);
+                out.phase = self.op.phase;
+                out.error = Some(e.to_string());
+                if let OpsError::Runtime(r) = e {
+                    out.engine_output = r.engine_output().map(str::to_string);
+                }
+                out
+            }
+        };
+        self.event("result", serde_json::to_value(&out).unwrap_or(Value::Null));
+        result
+    }
+
     pub fn unlock(&mut self) {
         self.renewal = None;
         if self.locked {
-            let _ = self
-                .store
-                .release_lease(&self.dep.target, &self.holder.id());
+            let holder = self.holder.id();
+            let _ = self.store.release_lease(&slipway_store::LeaseRef {
+                target: &self.dep.target,
+                holder: &holder,
+                operation_id: &self.op.id,
+            });
             self.locked = false;
         }
     }

@@ -43,6 +43,12 @@ pub enum OpsError {
     UnknownDeployment(String),
     #[error("no deployment in the state store yet")]
     NoDeployments,
+    #[error("{what} `{value}` is not valid: expected {expected}")]
+    InvalidName {
+        what: &'static str,
+        value: String,
+        expected: String,
+    },
     #[error("unknown runtime `{0}` (expected one of compose, swarm)")]
     UnknownRuntime(String),
     #[error("operation {0} was taken over by another process (its lease expired)")]
@@ -61,6 +67,7 @@ impl OpsError {
             OpsError::HandEdited(_) => Some("review them with `slipway generate --dry-run`; deploy with --adopt to keep the edits or --overwrite to regenerate them"),
             OpsError::IdReused { .. } => Some("leave --deployment-id out to get an id derived from the spec, or pick a new one"),
             OpsError::UnknownDeployment(_) | OpsError::NoDeployments => Some("`slipway history` lists what the store holds; `slipway deploy` creates a deployment"),
+            OpsError::Store(StoreError::Busy { .. }) => Some("other slipway processes hold the store; retry when they finish"),
             OpsError::Store(_) => Some("check SLIPWAY_DATABASE_URL (default sqlite://.slipway/state.db in the current folder)"),
             _ => None,
         }
@@ -114,10 +121,14 @@ impl Outcome {
 }
 
 /// The state store and who acts on it.
+#[derive(Clone)]
 pub struct Ops {
     pub store: Arc<dyn Store>,
     /// Recorded with every audit entry.
     pub actor: String,
+    /// The id the next deploy or rollback through these `Ops` takes. The agent names
+    /// an operation before it starts, so every answer (a 409 too) can carry it.
+    pub operation_id: Option<String>,
 }
 
 /// The store URL: `SLIPWAY_DATABASE_URL`, else the SQLite file in `.slipway/`.
@@ -133,6 +144,7 @@ impl Ops {
         Ok(Ops {
             store,
             actor: actor.to_string(),
+            operation_id: None,
         })
     }
 }

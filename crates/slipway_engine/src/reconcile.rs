@@ -182,19 +182,18 @@ pub fn reconcile(ops: &Ops, sink: &mut dyn FnMut(&EngineEvent)) -> Result<Vec<Ou
         run.to(Phase::Reconciling, None, None, None)?;
         if let Err(held) = run.lock(Some(&dead))? {
             run.to(Phase::Failed, Some(&format!("interrupted in phase {}; target {} is now held by operation {}, so the engine was not inspected", prior.as_str(), run.dep.target, held.operation_id)), None, None)?;
-            settled.push(outcome(&run));
+            settled.push(run.settle(Ok(outcome(&run)))?);
             continue;
         }
         let out = match prior {
-            Phase::Queued | Phase::Locking | Phase::Planning | Phase::Planned => {
-                run.to(Phase::Failed, Some(&format!("interrupted in phase {} before anything was applied; the engine was not touched", prior.as_str())), None, None)?;
-                outcome(&run)
-            }
-            _ => {
-                let rt = runtime_for(&run.dep.runtime)?;
-                engine_truth(&mut run, rt.as_ref(), prior)?
-            }
+            Phase::Queued | Phase::Locking | Phase::Planning | Phase::Planned => run
+                .to(Phase::Failed, Some(&format!("interrupted in phase {} before anything was applied; the engine was not touched", prior.as_str())), None, None)
+                .map(|()| outcome(&run)),
+            _ => runtime_for(&run.dep.runtime)
+                .and_then(|rt| engine_truth(&mut run, rt.as_ref(), prior)),
         };
+        // Whoever followed the operation learns how it was settled.
+        let out = run.settle(out)?;
         run.unlock();
         settled.push(out);
     }

@@ -3,10 +3,47 @@
 //! a hung engine call never outlives the operation that made it.
 
 use crate::RuntimeError;
+use std::collections::BTreeSet;
 use std::io::Read;
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+/// Process groups of engine commands running now, so a shutdown can cancel them.
+static RUNNING: Mutex<BTreeSet<u32>> = Mutex::new(BTreeSet::new());
+
+/// Kills every engine command this process is running (each with its process group);
+/// how many. For a shutdown whose drain deadline passed: the operations they served
+/// are left for the next start to reconcile.
+pub fn cancel_all() -> usize {
+    let groups: Vec<u32> = RUNNING
+        .lock()
+        .map(|g| g.iter().copied().collect())
+        .unwrap_or_default();
+    for g in &groups {
+        kill_group(*g);
+    }
+    groups.len()
+}
+
+/// Keeps a spawned group in `RUNNING` until it is dropped.
+struct Registered(u32);
+impl Registered {
+    fn new(pgid: u32) -> Registered {
+        if let Ok(mut g) = RUNNING.lock() {
+            g.insert(pgid);
+        }
+        Registered(pgid)
+    }
+}
+impl Drop for Registered {
+    fn drop(&mut self) {
+        if let Ok(mut g) = RUNNING.lock() {
+            g.remove(&self.0);
+        }
+    }
+}
 
 /// What a finished command left behind.
 #[derive(Debug, Clone)]
@@ -29,6 +66,7 @@ pub fn run(cmd: &mut Command, timeout: Duration) -> Result<Output, RuntimeError>
             command: shown.clone(),
             source,
         })?;
+    let _registered = Registered::new(child.id());
     // Drain both pipes on threads so a chatty child never blocks on a full pipe.
     let mut out = child.stdout.take();
     let mut err = child.stderr.take();

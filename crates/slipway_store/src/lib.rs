@@ -36,6 +36,13 @@ pub enum StoreError {
     Url(String),
     #[error("stored data is damaged: {0}")]
     Corrupt(String),
+    #[error("the state store {store} stayed busy for {} s: other processes kept its write lock{}", waited_ms / 1000, if holders.is_empty() { String::new() } else { format!("; targets held: {}", holders.join(", ")) })]
+    Busy {
+        store: String,
+        waited_ms: u64,
+        /// `target (operation, process)` of each lease held when we gave up.
+        holders: Vec<String>,
+    },
     #[error("the state store lock was poisoned by a panic")]
     Poisoned,
 }
@@ -73,17 +80,20 @@ pub trait Store: Send + Sync {
     fn put_release(&self, r: &Release) -> Result<()>;
     fn release(&self, id: &str) -> Result<Option<Release>>;
 
-    /// Takes the lease on `lease.target` when it is free, expired, already ours, or
-    /// held by `replacing` (a holder found dead). Returns the current holder otherwise.
+    /// Takes the lease on `lease.target` when it is free, expired, already this
+    /// operation's (same holder and operation id: one process runs many operations),
+    /// or held by `replacing` (a holder found dead). Returns the current holder
+    /// otherwise.
     fn acquire_lease(
         &self,
         lease: &Lease,
         now: i64,
         replacing: Option<&str>,
     ) -> Result<Result<(), Lease>>;
-    /// Extends our lease; false when it is no longer ours.
-    fn renew_lease(&self, target: &str, holder: &str, expires_at: i64) -> Result<bool>;
-    fn release_lease(&self, target: &str, holder: &str) -> Result<bool>;
+    /// Extends this operation's lease; false when it is no longer its.
+    fn renew_lease(&self, held: &LeaseRef<'_>, expires_at: i64) -> Result<bool>;
+    /// Gives this operation's lease back; another operation's lease is never touched.
+    fn release_lease(&self, held: &LeaseRef<'_>) -> Result<bool>;
     fn lease(&self, target: &str) -> Result<Option<Lease>>;
 
     /// Appends one record, chained to the previous one.

@@ -80,7 +80,7 @@ impl Backend for PostgresDb {
     const MIGRATIONS: &'static [&'static str] =
         &[include_str!("migrations/postgres/001_initial.sql")];
 
-    fn transaction<T>(&self, f: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
+    fn transaction<T>(&self, mut f: impl FnMut(&mut dyn Tx) -> Result<T>) -> Result<T> {
         let mut client = self.client.lock().map_err(|_| StoreError::Poisoned)?;
         let mut tx = client.transaction()?;
         let out = f(&mut PgTx(&mut tx))?;

@@ -3,8 +3,8 @@
 //! the SQLite backend rewrites to `?1`.
 
 use crate::types::{
-    audit_hash, AuditRecord, Deployment, DriftFinding, DriftScan, Event, Lease, NewAudit, NewEvent,
-    Operation, Phase, Release, Transition, GENESIS,
+    audit_hash, AuditRecord, Deployment, DriftFinding, DriftScan, Event, Lease, LeaseRef, NewAudit,
+    NewEvent, Operation, Phase, Release, Transition, GENESIS,
 };
 use crate::{Result, Store, StoreError};
 use std::fmt::Write as _;
@@ -37,7 +37,7 @@ pub trait Backend: Send + Sync + 'static {
     /// Schema versions in order; each is one batch.
     const MIGRATIONS: &'static [&'static str];
     /// Runs `f` in one transaction that may write; committed when `f` returns `Ok`.
-    fn transaction<T>(&self, f: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T>;
+    fn transaction<T>(&self, f: impl FnMut(&mut dyn Tx) -> Result<T>) -> Result<T>;
     /// Serializes writers of `table` until the transaction ends (appends that number
     /// their own rows need it). SQLite's write transactions are serialized already.
     fn lock_table(&self, tx: &mut dyn Tx, table: &str) -> Result<()>;
@@ -359,7 +359,7 @@ impl<B: Backend> Store for SqlStore<B> {
     ) -> Result<Result<(), Lease>> {
         self.db.transaction(|tx| {
             tx.exec(
-                &format!("INSERT INTO leases ({LEASE_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (target) DO UPDATE SET holder = excluded.holder, boot_id = excluded.boot_id, pid = excluded.pid, operation_id = excluded.operation_id, deployment_id = excluded.deployment_id, acquired_at = excluded.acquired_at, expires_at = excluded.expires_at WHERE leases.expires_at < $9 OR leases.holder = $2 OR leases.holder = $10"),
+                &format!("INSERT INTO leases ({LEASE_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (target) DO UPDATE SET holder = excluded.holder, boot_id = excluded.boot_id, pid = excluded.pid, operation_id = excluded.operation_id, deployment_id = excluded.deployment_id, acquired_at = excluded.acquired_at, expires_at = excluded.expires_at WHERE leases.expires_at < $9 OR (leases.holder = $2 AND leases.operation_id = $5) OR leases.holder = $10"),
                 &[t(&l.target), t(&l.holder), t(&l.boot_id), i(l.pid), t(&l.operation_id), t(&l.deployment_id), i(l.acquired_at), i(l.expires_at), i(now), t(replacing.unwrap_or(""))],
             )?;
             let rows = tx.query(&format!("SELECT {LEASE_COLS} FROM leases WHERE target = $1"), &[t(&l.target)])?;
@@ -368,20 +368,20 @@ impl<B: Backend> Store for SqlStore<B> {
         })
     }
 
-    fn renew_lease(&self, target: &str, holder: &str, expires_at: i64) -> Result<bool> {
+    fn renew_lease(&self, held: &LeaseRef<'_>, expires_at: i64) -> Result<bool> {
         self.db.transaction(|tx| {
             Ok(tx.exec(
-                "UPDATE leases SET expires_at = $1 WHERE target = $2 AND holder = $3",
-                &[i(expires_at), t(target), t(holder)],
+                "UPDATE leases SET expires_at = $1 WHERE target = $2 AND holder = $3 AND operation_id = $4",
+                &[i(expires_at), t(held.target), t(held.holder), t(held.operation_id)],
             )? == 1)
         })
     }
 
-    fn release_lease(&self, target: &str, holder: &str) -> Result<bool> {
+    fn release_lease(&self, held: &LeaseRef<'_>) -> Result<bool> {
         self.db.transaction(|tx| {
             Ok(tx.exec(
-                "DELETE FROM leases WHERE target = $1 AND holder = $2",
-                &[t(target), t(holder)],
+                "DELETE FROM leases WHERE target = $1 AND holder = $2 AND operation_id = $3",
+                &[t(held.target), t(held.holder), t(held.operation_id)],
             )? == 1)
         })
     }

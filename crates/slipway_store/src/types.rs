@@ -152,6 +152,25 @@ pub struct Lease {
     pub expires_at: i64,
 }
 
+/// Which lease: a target as held by one operation of one process.
+#[derive(Debug, Clone, Copy)]
+pub struct LeaseRef<'a> {
+    pub target: &'a str,
+    pub holder: &'a str,
+    pub operation_id: &'a str,
+}
+
+impl Lease {
+    #[must_use]
+    pub fn as_ref(&self) -> LeaseRef<'_> {
+        LeaseRef {
+            target: &self.target,
+            holder: &self.holder,
+            operation_id: &self.operation_id,
+        }
+    }
+}
+
 /// An audit record before it is chained.
 #[derive(Debug, Clone)]
 pub struct NewAudit<'a> {

@@ -178,8 +178,24 @@ fn leases(s: &dyn Store) {
         ("a", "op1"),
         "the refusal names the holder"
     );
-    assert!(s.renew_lease("shop/prod/compose", "a", 2000).unwrap());
-    assert!(!s.renew_lease("shop/prod/compose", "b", 2000).unwrap());
+    assert!(s.renew_lease(&lease("a", "op1", 0).as_ref(), 2000).unwrap());
+    assert!(!s.renew_lease(&lease("b", "op2", 0).as_ref(), 2000).unwrap());
+    // One process runs many operations: its other operation neither takes, renews
+    // nor releases the lease of the one that holds the target.
+    let sibling = s
+        .acquire_lease(&lease("a", "op9", 2000), 700, None)
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(
+        sibling.operation_id, "op1",
+        "a sibling operation is refused"
+    );
+    assert!(!s.renew_lease(&lease("a", "op9", 0).as_ref(), 2500).unwrap());
+    assert!(!s.release_lease(&lease("a", "op9", 0).as_ref()).unwrap());
+    assert_eq!(
+        s.lease("shop/prod/compose").unwrap().unwrap().operation_id,
+        "op1"
+    );
     assert!(
         s.acquire_lease(&lease("b", "op2", 3000), 1500, None)
             .unwrap()
@@ -198,8 +214,8 @@ fn leases(s: &dyn Store) {
             .is_ok(),
         "an expired lease is taken over"
     );
-    assert!(!s.release_lease("shop/prod/compose", "b").unwrap());
-    assert!(s.release_lease("shop/prod/compose", "c").unwrap());
+    assert!(!s.release_lease(&lease("b", "op2", 0).as_ref()).unwrap());
+    assert!(s.release_lease(&lease("c", "op3", 0).as_ref()).unwrap());
     assert!(s.lease("shop/prod/compose").unwrap().is_none());
 }
 
