@@ -40,9 +40,11 @@ pub fn policy_check(out_dir: &std::path::Path, profile: &str) -> Option<serde_js
     ))
 }
 pub use holder::{new_id, now_ms};
+pub use slipway_runtime::process::cancel_all as cancel_engine_calls;
 pub use slipway_runtime::{ApplyOptions, HealthReport, Plan, RUNTIMES};
 pub use slipway_store::{
-    verify_chain, AuditRecord, Deployment, NewEvent, Phase, Store, StoreError, Transition,
+    verify_chain, AuditRecord, Deployment, IdempotencyRecord, NewEvent, Phase, Store, StoreError,
+    Transition,
 };
 
 /// Opens the state store a URL names (relative SQLite paths from `base`).

@@ -24,7 +24,7 @@ use std::path::Path;
 pub enum StoreError {
     #[error("SQLite: {0}")]
     Sqlite(#[from] rusqlite::Error),
-    #[error("PostgreSQL: {0}")]
+    #[error("PostgreSQL: {}", postgres_message(.0))]
     Postgres(#[from] ::postgres::Error),
     #[error("cannot create {path}")]
     Io {
@@ -48,6 +48,22 @@ pub enum StoreError {
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The server's own words (`password authentication failed for user "x"`, with its
+/// SQLSTATE), or the client error and its causes: never a bare "db error".
+fn postgres_message(e: &::postgres::Error) -> String {
+    if let Some(db) = e.as_db_error() {
+        return format!("{} (SQLSTATE {})", db.message(), db.code().code());
+    }
+    let mut msg = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        msg.push_str(": ");
+        msg.push_str(&s.to_string());
+        source = s.source();
+    }
+    msg
+}
 
 /// The default store: a SQLite file under `.slipway/` in the working folder.
 pub const DEFAULT_URL: &str = "sqlite://.slipway/state.db";
@@ -108,6 +124,18 @@ pub trait Store: Send + Sync {
 
     fn put_drift_scan(&self, scan: &DriftScan) -> Result<()>;
     fn latest_drift_scan(&self, deployment_id: &str) -> Result<Option<DriftScan>>;
+
+    /// Stores `rec` unless an unexpired record holds its key; the holder otherwise.
+    /// Expired records are removed on the way.
+    fn put_idempotency(
+        &self,
+        rec: &IdempotencyRecord,
+        now: i64,
+    ) -> Result<Result<(), IdempotencyRecord>>;
+    /// The unexpired record of `key`.
+    fn idempotency(&self, key: &str, now: i64) -> Result<Option<IdempotencyRecord>>;
+    /// Forgets `key` (its outcome is no longer the truth, so the next request runs).
+    fn drop_idempotency(&self, key: &str) -> Result<()>;
 
     fn append_event(&self, e: &NewEvent<'_>, at: i64) -> Result<i64>;
     fn events(&self, deployment_id: Option<&str>, after: i64, limit: usize) -> Result<Vec<Event>>;

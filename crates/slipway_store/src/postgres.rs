@@ -77,8 +77,10 @@ impl Tx for PgTx<'_, '_> {
 
 impl Backend for PostgresDb {
     const NAME: &'static str = "postgres";
-    const MIGRATIONS: &'static [&'static str] =
-        &[include_str!("migrations/postgres/001_initial.sql")];
+    const MIGRATIONS: &'static [&'static str] = &[
+        include_str!("migrations/postgres/001_initial.sql"),
+        include_str!("migrations/postgres/002_idempotency.sql"),
+    ];
 
     fn transaction<T>(&self, mut f: impl FnMut(&mut dyn Tx) -> Result<T>) -> Result<T> {
         let mut client = self.client.lock().map_err(|_| StoreError::Poisoned)?;

@@ -3,8 +3,8 @@
 //! the SQLite backend rewrites to `?1`.
 
 use crate::types::{
-    audit_hash, AuditRecord, Deployment, DriftFinding, DriftScan, Event, Lease, LeaseRef, NewAudit,
-    NewEvent, Operation, Phase, Release, Transition, GENESIS,
+    audit_hash, AuditRecord, Deployment, DriftFinding, DriftScan, Event, IdempotencyRecord, Lease,
+    LeaseRef, NewAudit, NewEvent, Operation, Phase, Release, Transition, GENESIS,
 };
 use crate::{Result, Store, StoreError};
 use std::fmt::Write as _;
@@ -90,6 +90,18 @@ const LEASE_COLS: &str =
 const AUDIT_COLS: &str =
     "seq, at, deployment_id, operation_id, kind, action, actor, detail, prev_hash, hash";
 const EVENT_COLS: &str = "seq, at, deployment_id, operation_id, kind, data";
+const IDEMPOTENCY_COLS: &str = "key, request_hash, operation_id, response, created_at, expires_at";
+
+fn idempotency(r: &Row) -> Result<IdempotencyRecord> {
+    Ok(IdempotencyRecord {
+        key: text(&r[0])?,
+        request_hash: text(&r[1])?,
+        operation_id: text(&r[2])?,
+        response: text(&r[3])?,
+        created_at: int(&r[4])?,
+        expires_at: int(&r[5])?,
+    })
+}
 
 fn deployment(r: &Row) -> Result<Deployment> {
     Ok(Deployment {
@@ -392,6 +404,41 @@ impl<B: Backend> Store for SqlStore<B> {
             &[t(target)],
             |r| first(r, lease),
         )
+    }
+
+    fn put_idempotency(
+        &self,
+        r: &IdempotencyRecord,
+        now: i64,
+    ) -> Result<Result<(), IdempotencyRecord>> {
+        self.db.transaction(|tx| {
+            tx.exec("DELETE FROM idempotency WHERE expires_at <= $1", &[i(now)])?;
+            tx.exec(
+                &format!("INSERT INTO idempotency ({IDEMPOTENCY_COLS}) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (key) DO NOTHING"),
+                &[t(&r.key), t(&r.request_hash), t(&r.operation_id), t(&r.response), i(r.created_at), i(r.expires_at)],
+            )?;
+            let rows = tx.query(&format!("SELECT {IDEMPOTENCY_COLS} FROM idempotency WHERE key = $1"), &[t(&r.key)])?;
+            let held = first(&rows, idempotency)?
+                .ok_or_else(|| StoreError::Corrupt("idempotency record vanished".into()))?;
+            Ok(if held == *r { Ok(()) } else { Err(held) })
+        })
+    }
+
+    fn idempotency(&self, key: &str, now: i64) -> Result<Option<IdempotencyRecord>> {
+        self.read(
+            &format!(
+                "SELECT {IDEMPOTENCY_COLS} FROM idempotency WHERE key = $1 AND expires_at > $2"
+            ),
+            &[t(key), i(now)],
+            |r| first(r, idempotency),
+        )
+    }
+
+    fn drop_idempotency(&self, key: &str) -> Result<()> {
+        self.db.transaction(|tx| {
+            tx.exec("DELETE FROM idempotency WHERE key = $1", &[t(key)])?;
+            Ok(())
+        })
     }
 
     fn append_audit(&self, a: &NewAudit<'_>, at: i64) -> Result<AuditRecord> {

@@ -211,8 +211,10 @@ impl Tx for SqliteTx<'_> {
 
 impl Backend for SqliteDb {
     const NAME: &'static str = "sqlite";
-    const MIGRATIONS: &'static [&'static str] =
-        &[include_str!("migrations/sqlite/001_initial.sql")];
+    const MIGRATIONS: &'static [&'static str] = &[
+        include_str!("migrations/sqlite/001_initial.sql"),
+        include_str!("migrations/sqlite/002_idempotency.sql"),
+    ];
 
     fn transaction<T>(&self, mut f: impl FnMut(&mut dyn Tx) -> Result<T>) -> Result<T> {
         let mut conn = self.conn.lock().map_err(|_| StoreError::Poisoned)?;

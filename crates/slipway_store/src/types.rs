@@ -265,3 +265,17 @@ pub struct Event {
     pub kind: String,
     pub data: String,
 }
+
+/// What an `Idempotency-Key` stands for: the request it came with, the operation that
+/// request started and the answer it got.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdempotencyRecord {
+    /// Scoped by the caller and the endpoint (`NAME POST /deploy KEY`).
+    pub key: String,
+    pub request_hash: String,
+    pub operation_id: String,
+    /// The first response's body (JSON).
+    pub response: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+}

@@ -3,8 +3,8 @@
 //! `SLIPWAY_TEST_DATABASE_URL`, by default the role and database that script creates).
 
 use slipway_store::{
-    verify_chain, Deployment, DriftFinding, DriftScan, Lease, NewAudit, NewEvent, Operation, Phase,
-    Release, Store, Transition,
+    verify_chain, Deployment, DriftFinding, DriftScan, IdempotencyRecord, Lease, NewAudit,
+    NewEvent, Operation, Phase, Release, Store, Transition,
 };
 use std::sync::Arc;
 
@@ -219,6 +219,45 @@ fn leases(s: &dyn Store) {
     assert!(s.lease("shop/prod/compose").unwrap().is_none());
 }
 
+fn idempotency_keys(s: &dyn Store) {
+    let rec = |key: &str, hash: &str, op: &str, expires_at: i64| IdempotencyRecord {
+        key: key.into(),
+        request_hash: hash.into(),
+        operation_id: op.into(),
+        response: "{}".into(),
+        created_at: 100,
+        expires_at,
+    };
+    assert!(s
+        .put_idempotency(&rec("ci POST /deploy k1", "h1", "op1", 1000), 100)
+        .unwrap()
+        .is_ok());
+    let held = s
+        .put_idempotency(&rec("ci POST /deploy k1", "h2", "op2", 1000), 200)
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(held.operation_id, "op1", "the first request keeps its key");
+    assert_eq!(
+        s.idempotency("ci POST /deploy k1", 500)
+            .unwrap()
+            .unwrap()
+            .request_hash,
+        "h1"
+    );
+    assert!(
+        s.idempotency("ci POST /deploy k1", 1000).unwrap().is_none(),
+        "expired"
+    );
+    assert!(
+        s.put_idempotency(&rec("ci POST /deploy k1", "h2", "op2", 3000), 1000)
+            .unwrap()
+            .is_ok(),
+        "an expired key is free again"
+    );
+    s.drop_idempotency("ci POST /deploy k1").unwrap();
+    assert!(s.idempotency("ci POST /deploy k1", 1500).unwrap().is_none());
+}
+
 fn audit_chain(s: &dyn Store) {
     for n in 0..20 {
         let kind = if n % 2 == 0 { "intent" } else { "outcome" };
@@ -401,6 +440,7 @@ fn contract(open: &Opener) {
     let s = open();
     deployments_and_operations(s.as_ref());
     leases(s.as_ref());
+    idempotency_keys(s.as_ref());
     audit_chain(s.as_ref());
     drift_and_events(s.as_ref());
     // Opening again runs no migration twice and sees the same data.
@@ -466,4 +506,17 @@ fn postgres_store_keeps_the_contract() {
         .map(|d| d.message().to_string())
         .unwrap_or_default();
     assert!(msg.contains("append-only"), "{err:?}");
+}
+
+#[test]
+#[ignore = "needs PostgreSQL (scripts/setup-test-env.sh starts one)"]
+fn a_wrong_postgres_password_is_named() {
+    let url = std::env::var("SLIPWAY_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://slipway:slipway@127.0.0.1:5432/slipway_test".into());
+    let wrong = url.replacen("slipway:slipway@", "slipway:not-the-password@", 1);
+    let err = match slipway_store::open(&wrong, std::path::Path::new(".")) {
+        Ok(_) => panic!("a wrong password was accepted"),
+        Err(e) => e.to_string(),
+    };
+    assert!(err.contains("password authentication failed"), "{err}");
 }
