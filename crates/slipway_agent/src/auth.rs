@@ -1,9 +1,12 @@
 //! Bearer tokens: each has a name (what the audit log records, never the token), a
 //! scope (`read` or `deploy`, which includes read) and a secret. They come from a file
 //! or an environment variable, one per line: `NAME SCOPE SECRET`. Secrets are compared
-//! in constant time, through their sha256, against every configured token.
+//! in constant time, through their sha256, against every configured token. Without
+//! configured tokens reads are open and mutating calls need the local deploy token
+//! (local_token.rs).
 
 use crate::problem::Problem;
+use crate::AgentConfig;
 use axum::http::{HeaderMap, StatusCode};
 use sha2::{Digest, Sha256};
 
@@ -18,6 +21,17 @@ pub struct Token {
     pub name: String,
     pub scope: Scope,
     digest: [u8; 32],
+}
+
+impl Token {
+    /// A token from its secret (kept only as its sha256).
+    pub fn new(name: &str, scope: Scope, secret: &str) -> Token {
+        Token {
+            name: name.to_string(),
+            scope,
+            digest: digest(secret),
+        }
+    }
 }
 
 fn digest(s: &str) -> [u8; 32] {
@@ -57,27 +71,34 @@ pub fn parse_tokens(text: &str) -> Result<Vec<Token>, String> {
                 n + 1
             ));
         }
-        out.push(Token {
-            name: (*name).to_string(),
-            scope,
-            digest: digest(secret),
-        });
+        out.push(Token::new(name, scope, secret));
     }
     Ok(out)
 }
 
-/// The token's name when the request carries a valid one with `need` scope.
-/// Without configured tokens (allowed only on 127.0.0.1) every caller is `local`.
+/// The token's name when the request carries a valid one with `need` scope. The
+/// scheme is case-insensitive (`bearer` works too, RFC 9110 §11.1). Without configured
+/// tokens (allowed only on loopback) every caller may read as `local`, and nobody
+/// may deploy: mutating calls check the local deploy token instead (see
+/// [`deploy_tokens`]).
 pub fn authorize(tokens: &[Token], headers: &HeaderMap, need: Scope) -> Result<String, Problem> {
     if tokens.is_empty() {
-        return Ok("local".into());
+        if need == Scope::Read {
+            return Ok("local".into());
+        }
+        return Err(Problem::unauthorized(
+            "this agent has no deploy token: start it with --tokens-file or SLIPWAY_AGENT_TOKENS",
+            false,
+        ));
     }
     let given = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or_else(|| Problem::unauthorized("send `Authorization: Bearer TOKEN`"))?;
-    let d = digest(given.trim());
+        .and_then(|v| v.trim().split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
+        .ok_or_else(|| Problem::unauthorized("send `Authorization: Bearer TOKEN`", false))?;
+    let d = digest(given);
     // Compare against every token so timing does not tell which one matched.
     let mut found: Option<&Token> = None;
     for t in tokens {
@@ -85,7 +106,7 @@ pub fn authorize(tokens: &[Token], headers: &HeaderMap, need: Scope) -> Result<S
             found = Some(t);
         }
     }
-    let t = found.ok_or_else(|| Problem::unauthorized("the token is not valid"))?;
+    let t = found.ok_or_else(|| Problem::unauthorized("the token is not valid", true))?;
     if t.scope < need {
         return Err(Problem::new(
             StatusCode::FORBIDDEN,
@@ -95,6 +116,23 @@ pub fn authorize(tokens: &[Token], headers: &HeaderMap, need: Scope) -> Result<S
         ));
     }
     Ok(t.name.clone())
+}
+
+/// The name of a deploy-scope token for a mutating call: one of the configured
+/// tokens, else the local deploy token `serve` wrote to `<data_dir>/local-token`
+/// (named `local`).
+pub fn authorize_deploy(cfg: &AgentConfig, headers: &HeaderMap) -> Result<String, Problem> {
+    let Some(local) = cfg.local_token.as_ref().filter(|_| cfg.tokens.is_empty()) else {
+        return authorize(&cfg.tokens, headers, Scope::Deploy);
+    };
+    authorize(std::slice::from_ref(local), headers, Scope::Deploy).map_err(|p| {
+        let file = cfg.data_dir.join(crate::LOCAL_TOKEN_FILE);
+        let hint = format!(
+            "without configured tokens this agent is read-only; send the token in {}",
+            file.display()
+        );
+        p.with("hint", serde_json::json!(hint))
+    })
 }
 
 #[cfg(test)]
@@ -132,6 +170,12 @@ mod tests {
         );
         assert_eq!(
             authorize(&tokens, &h, Scope::Read).unwrap_err().status,
+            StatusCode::UNAUTHORIZED
+        );
+        // Tokenless: everyone reads, nobody deploys.
+        assert_eq!(authorize(&[], &h, Scope::Read).unwrap(), "local");
+        assert_eq!(
+            authorize(&[], &h, Scope::Deploy).unwrap_err().status,
             StatusCode::UNAUTHORIZED
         );
         assert!(parse_tokens("x deploy short").is_err());

@@ -6,15 +6,19 @@
 
 mod auth;
 mod events;
+mod guard;
+mod local_token;
 mod metrics;
 mod openapi;
 mod problem;
 mod relay;
 mod routes;
+mod server;
 mod trace;
 
 pub use auth::{parse_tokens, Scope, Token};
 pub use events::{Ring, RingConfig};
+pub use local_token::LOCAL_TOKEN_FILE;
 pub use relay::run as relay_store_events;
 
 use axum::extract::{MatchedPath, Request, State};
@@ -79,6 +83,18 @@ pub struct AgentConfig {
     /// Events older than this are deleted from the store (checked hourly). The audit
     /// log is never pruned.
     pub event_retention: Duration,
+    /// Names (DNS) the agent answers for besides its listen address, in `Host`.
+    pub allowed_hosts: Vec<String>,
+    /// Without `tokens`: the token mutating calls need (`serve` writes it to
+    /// `<data_dir>/local-token`); reads need none.
+    pub local_token: Option<Token>,
+    /// Open connections at most; at the cap the idlest is closed.
+    pub max_connections: usize,
+    /// A connection must send a complete request head within this, from its
+    /// accept or the end of its last response.
+    pub header_timeout: Duration,
+    /// A request body must arrive whole within this after its head; else 408.
+    pub body_timeout: Duration,
 }
 
 impl AgentConfig {
@@ -98,6 +114,11 @@ impl AgentConfig {
             subscriber_stall: Duration::from_secs(10),
             otlp_endpoint: None,
             event_retention: Duration::from_secs(7 * 24 * 3600),
+            allowed_hosts: Vec::new(),
+            local_token: None,
+            max_connections: 512,
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -229,6 +250,10 @@ async fn observe(State(state): State<Arc<AppState>>, req: Request, next: Next) -
 
 pub fn router(state: Arc<AppState>) -> axum::Router {
     routes::routes(state.clone())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            guard::check,
+        ))
         .layer(axum::middleware::from_fn_with_state(state.clone(), observe))
         .layer(axum::extract::DefaultBodyLimit::max(
             state.cfg.max_body_bytes,
@@ -238,7 +263,7 @@ pub fn router(state: Arc<AppState>) -> axum::Router {
 
 /// Opens the store, reconciles interrupted operations, listens, and serves until
 /// SIGTERM or SIGINT; then drains.
-pub async fn serve(cfg: AgentConfig) -> Result<(), AgentError> {
+pub async fn serve(mut cfg: AgentConfig) -> Result<(), AgentError> {
     if !cfg.listen.ip().is_loopback() && cfg.tokens.is_empty() {
         return Err(AgentError::OpenWithoutToken(cfg.listen));
     }
@@ -260,6 +285,16 @@ pub async fn serve(cfg: AgentConfig) -> Result<(), AgentError> {
             path: p.clone(),
             source,
         })?;
+    }
+    // Tokenless (loopback only, checked above): read-only but for the local token.
+    let mut local_token_note = None;
+    if cfg.tokens.is_empty() {
+        let local = local_token::ensure(&cfg.data_dir).map_err(|source| AgentError::DataDir {
+            path: cfg.data_dir.join(LOCAL_TOKEN_FILE),
+            source,
+        })?;
+        cfg.local_token = Some(Token::new("local", Scope::Deploy, &local.secret));
+        local_token_note = Some(local);
     }
     let listener = tokio::net::TcpListener::bind(cfg.listen)
         .await
@@ -287,6 +322,22 @@ pub async fn serve(cfg: AgentConfig) -> Result<(), AgentError> {
         "listening",
         &serde_json::json!({ "addr": state.cfg.listen.to_string(), "stage": "start" }),
     );
+    if let Some(local) = local_token_note {
+        let path = local.path.display();
+        // The secret is shown once, when it is made; restarts name the file only.
+        let (msg, token) = if local.created {
+            let msg = format!("local deploy token written to {path}; mutating calls need it as `Authorization: Bearer TOKEN`, reads need none");
+            (msg, Some(local.secret))
+        } else {
+            let msg = format!("no tokens configured: read-only without the local token in {path}");
+            (msg, None)
+        };
+        let mut fields = serde_json::json!({ "stage": "start" });
+        if let Some(t) = token {
+            fields["token"] = serde_json::json!(t);
+        }
+        state.log("info", &msg, &fields);
+    }
     // Reconcile on the side: /readyz says false until it is done.
     let st = state.clone();
     tokio::spawn(async move {
@@ -331,16 +382,19 @@ pub async fn serve(cfg: AgentConfig) -> Result<(), AgentError> {
         }
         routes::persist_interrupted(&st);
     };
-    axum::serve(
+    let limits = server::Limits {
+        max_connections: state.cfg.max_connections,
+        header_timeout: state.cfg.header_timeout,
+        body_timeout: state.cfg.body_timeout,
+    };
+    server::run(
         listener,
-        router(state.clone()).into_make_service_with_connect_info::<SocketAddr>(),
+        router(state.clone()),
+        limits,
+        state.clone(),
+        shutdown,
     )
-    .with_graceful_shutdown(shutdown)
-    .await
-    .map_err(|source| AgentError::Listen {
-        addr: state.cfg.listen,
-        source,
-    })?;
+    .await;
     state.log(
         "info",
         "stopped",

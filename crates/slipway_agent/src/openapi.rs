@@ -16,7 +16,7 @@ pub fn document() -> Value {
     let any_object = json!({ "type": "object" });
     let auth = json!([{ "bearer": [] }]);
     let id_param = |name: &str| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string", "pattern": "^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$" } });
-    json!({
+    let mut doc = json!({
         "openapi": "3.0.3",
         "info": { "title": "slipway agent", "version": env!("CARGO_PKG_VERSION"), "description": "Generate, deploy, watch: the slipway engine over HTTP. Errors are RFC 9457 problem documents with a stable `code`." },
         "components": {
@@ -82,5 +82,50 @@ pub fn document() -> Value {
                 "parameters": [id_param("logs_ref")],
                 "responses": { "200": { "description": "log text", "content": { "text/plain": { "schema": { "type": "string" } } } }, "401": problem("no valid token"), "404": problem("no such log"), "503": problem("draining") } } },
         }
-    })
+    });
+    add_guard_responses(&mut doc);
+    doc
+}
+
+/// The refusals every operation can answer before its handler (guard.rs), and those
+/// of every body (a wrong media type, a body that stalls).
+fn add_guard_responses(doc: &mut Value) {
+    let Some(paths) = doc["paths"].as_object_mut() else {
+        return;
+    };
+    for ops in paths.values_mut().filter_map(Value::as_object_mut) {
+        for (method, op) in ops.iter_mut() {
+            let Some(responses) = op["responses"].as_object_mut() else {
+                continue;
+            };
+            let mut add = |code: &str, desc: &str| {
+                let entry = responses.entry(code).or_insert_with(|| problem(""));
+                let before = entry["description"].as_str().unwrap_or("").to_string();
+                entry["description"] = json!(if before.is_empty() {
+                    desc.to_string()
+                } else {
+                    format!("{before}; or {desc}")
+                });
+            };
+            add(
+                "403",
+                "forbidden_origin: an Origin other than the agent's own",
+            );
+            add("414", "uri_too_long: path and query over 8 KiB");
+            add(
+                "421",
+                "forbidden_host: a Host that is not an address or --allowed-host name of the agent",
+            );
+            if method == "post" {
+                add(
+                    "408",
+                    "request_timeout: the body did not arrive within --body-timeout-secs",
+                );
+                add(
+                    "415",
+                    "unsupported_media_type: the body is not Content-Type: application/json",
+                );
+            }
+        }
+    }
 }

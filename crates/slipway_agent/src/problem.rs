@@ -1,7 +1,7 @@
 //! Errors as RFC 9457 problem documents (`application/problem+json`) with a stable
 //! `code` a client can branch on.
 
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Map, Value};
 
@@ -13,6 +13,8 @@ pub struct Problem {
     pub detail: String,
     pub extra: Map<String, Value>,
     pub retry_after: Option<u64>,
+    /// More response headers (`WWW-Authenticate`, `Allow`).
+    pub headers: Vec<(HeaderName, HeaderValue)>,
 }
 
 impl Problem {
@@ -29,6 +31,7 @@ impl Problem {
             detail: detail.into(),
             extra: Map::new(),
             retry_after: None,
+            headers: Vec::new(),
         }
     }
 
@@ -44,12 +47,29 @@ impl Problem {
         self
     }
 
-    pub fn unauthorized(detail: &str) -> Problem {
+    #[must_use]
+    pub fn header(mut self, name: HeaderName, value: HeaderValue) -> Problem {
+        self.headers.push((name, value));
+        self
+    }
+
+    /// 401 with the `WWW-Authenticate` challenge of RFC 6750: `error="invalid_token"`
+    /// when a token was sent but is not valid.
+    pub fn unauthorized(detail: &str, invalid_token: bool) -> Problem {
+        let challenge = if invalid_token {
+            r#"Bearer realm="slipway", error="invalid_token""#
+        } else {
+            r#"Bearer realm="slipway""#
+        };
         Problem::new(
             StatusCode::UNAUTHORIZED,
             "unauthorized",
             "Authentication required",
             detail,
+        )
+        .header(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static(challenge),
         )
     }
 
@@ -93,6 +113,9 @@ impl IntoResponse for Problem {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        for (name, value) in self.headers {
+            resp.headers_mut().insert(name, value);
+        }
         if let Some(s) = self.retry_after {
             if let Ok(v) = HeaderValue::from_str(&s.to_string()) {
                 resp.headers_mut().insert(header::RETRY_AFTER, v);

@@ -40,6 +40,15 @@ pub fn routes(_state: Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/audit", get(audit))
         .route("/events", get(events))
         .route("/logs/{logs_ref}", get(logs))
+        // After every route: it covers the routes above. axum adds `Allow`.
+        .method_not_allowed_fallback(|| async {
+            Problem::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "Method not allowed",
+                "this path does not take that method; `Allow` lists those it takes",
+            )
+        })
         .fallback(|| async { Problem::not_found("no such endpoint; see /openapi.json") })
 }
 
@@ -60,24 +69,34 @@ fn hex(bytes: &[u8]) -> String {
     })
 }
 
-/// The start of every mutating call: a deploy-scope token within its rate limit, then
-/// the body parsed. The token's name (for the audit log) and the request.
+/// The start of every mutating call: a JSON body (what a cross-site browser request
+/// cannot send without a preflight), a deploy-scope token within its rate limit,
+/// then the body parsed. The token's name (for the audit log) and the request.
 fn mutating<T: serde::de::DeserializeOwned>(
     st: &AppState,
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(String, T), Problem> {
-    let who = authorize(&st.cfg.tokens, headers, Scope::Deploy)?;
+    crate::guard::require_json(headers)?;
+    let who = crate::auth::authorize_deploy(&st.cfg, headers)?;
     st.rate_limit(&who)?;
     Ok((who, parse(body)?))
 }
 
-/// Parses a JSON body strictly; an oversized one is 413, a malformed one 422.
+/// Parses a JSON body strictly; an oversized one is 413, one that stalls 408, a
+/// malformed one 422.
 fn parse<T: serde::de::DeserializeOwned>(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<T, Problem> {
     let bytes = body.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        if crate::server::BodyTimeout::caused(&e) {
+            Problem::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "request_timeout",
+                "The body did not arrive in time",
+                e.body_text(),
+            )
+        } else if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             Problem::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "payload_too_large",

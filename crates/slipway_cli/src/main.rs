@@ -211,7 +211,8 @@ enum Command {
     /// Run the HTTP agent (see /openapi.json): generate, deploy, status, drift,
     /// audit, live events, metrics. Tokens: `NAME SCOPE SECRET` lines (scope read or
     /// deploy) from --tokens-file or SLIPWAY_AGENT_TOKENS; required unless listening
-    /// on 127.0.0.1.
+    /// on 127.0.0.1. Without tokens the agent is read-only except with the local
+    /// deploy token it writes to DATA_DIR/local-token (0600).
     Serve {
         #[arg(long, default_value = "127.0.0.1:7878")]
         listen: std::net::SocketAddr,
@@ -254,6 +255,20 @@ enum Command {
         /// (http://HOST:PORT); default SLIPWAY_OTLP_ENDPOINT, else no export.
         #[arg(long, value_name = "URL")]
         otlp_endpoint: Option<String>,
+        /// A DNS name the agent answers for in `Host` besides its listen address
+        /// (behind a proxy, or listening on 0.0.0.0); repeatable.
+        #[arg(long = "allowed-host", value_name = "NAME")]
+        allowed_hosts: Vec<String>,
+        /// Open connections at most; at the cap the idlest is closed.
+        #[arg(long, default_value_t = 512)]
+        max_connections: usize,
+        /// Seconds a connection has to send a complete request head (also the
+        /// keep-alive idle limit).
+        #[arg(long, default_value_t = 10)]
+        header_timeout_secs: u64,
+        /// Seconds a request body has to arrive whole; else 408.
+        #[arg(long, default_value_t = 30)]
+        body_timeout_secs: u64,
     },
     /// Print a rule's documentation.
     Explain { rule: String },
@@ -415,6 +430,10 @@ fn main() -> ExitCode {
             drain_timeout,
             event_retention_days,
             otlp_endpoint,
+            allowed_hosts,
+            max_connections,
+            header_timeout_secs,
+            body_timeout_secs,
         } => {
             let url = db.map_or_else(slipway_engine::database_url, str::to_string);
             let mut cfg = slipway_agent::AgentConfig::new(listen, data_dir, url);
@@ -432,6 +451,10 @@ fn main() -> ExitCode {
             cfg.event_retention = Duration::from_secs(event_retention_days.saturating_mul(86_400));
             cfg.otlp_endpoint =
                 otlp_endpoint.or_else(|| std::env::var("SLIPWAY_OTLP_ENDPOINT").ok());
+            cfg.allowed_hosts = allowed_hosts;
+            cfg.max_connections = max_connections;
+            cfg.header_timeout = Duration::from_secs(header_timeout_secs.max(1));
+            cfg.body_timeout = Duration::from_secs(body_timeout_secs.max(1));
             operate::serve(cfg, tokens_file.as_deref())
         }
         Command::Explain { rule } => Ok(commands::explain(&rule)),

@@ -1,7 +1,7 @@
 //! `--agent URL`: `deploy`, `rollback`, `status`, `drift` and `history` through a remote agent,
 //! with the same output and exit codes as on this machine. Plain HTTP (`http://`),
-//! one request per connection; the token comes from `--token` or
-//! `SLIPWAY_AGENT_TOKEN`.
+//! one request per connection; the token comes from `--token`, `SLIPWAY_AGENT_TOKEN`,
+//! or for an agent on loopback, the local deploy token in `.slipway/agent/local-token`.
 
 use crate::operate::{print_drift, print_history, print_outcome, print_status, show_event};
 use anyhow::{bail, Context, Result};
@@ -10,6 +10,18 @@ use slipway_engine::{DeployOptions, EngineEvent, Outcome};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
+
+/// The token a tokenless agent on this machine wrote into its data dir (the default
+/// one, `.slipway/agent`), for an agent on a loopback address.
+fn local_token(addr: &str) -> Option<String> {
+    let host = addr.rsplit_once(':').map_or(addr, |(h, _)| h);
+    if !matches!(host, "127.0.0.1" | "localhost" | "[::1]") {
+        return None;
+    }
+    let file = std::path::Path::new(".slipway/agent").join(slipway_agent::LOCAL_TOKEN_FILE);
+    let token = std::fs::read_to_string(file).ok()?.trim().to_string();
+    (!token.is_empty()).then_some(token)
+}
 
 pub struct Remote {
     addr: String,
@@ -25,10 +37,10 @@ impl Remote {
         if addr.is_empty() || addr.contains('/') {
             bail!("--agent `{url}` is not http://HOST:PORT");
         }
-        Ok(Remote {
-            addr,
-            token: token.or_else(|| std::env::var("SLIPWAY_AGENT_TOKEN").ok()),
-        })
+        let token = token
+            .or_else(|| std::env::var("SLIPWAY_AGENT_TOKEN").ok())
+            .or_else(|| local_token(&addr));
+        Ok(Remote { addr, token })
     }
 
     /// One exchange: status and the JSON body (a problem document on errors).

@@ -1218,3 +1218,232 @@ fn the_dashboard_script_parses() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// The soft limit on open files of process `pid` (from /proc).
+fn open_files_limit(pid: u32) -> usize {
+    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).unwrap();
+    let line = limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .unwrap();
+    line["Max open files".len()..]
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+/// Sets process `pid`'s open-files limit (soft and hard) with util-linux `prlimit`.
+fn set_open_files_limit(pid: u32, n: usize) {
+    let out = Command::new("prlimit")
+        .args(["--pid", &pid.to_string(), &format!("--nofile={n}:{n}")])
+        .output()
+        .expect("prlimit (util-linux)");
+    assert!(
+        out.status.success(),
+        "prlimit: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(open_files_limit(pid), n);
+}
+
+/// GET /healthz on a fresh connection, bounded so a lockout fails instead of hanging.
+fn healthz(port: u16) -> (u16, Duration) {
+    let started = Instant::now();
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_secs(10)) else {
+        return (0, started.elapsed());
+    };
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let _ = write!(
+        s,
+        "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    );
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw);
+    let text = String::from_utf8_lossy(&raw);
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    (status, started.elapsed())
+}
+
+/// Issue 16 item 7: 2,000 idle connections against an agent limited to 1,024 open
+/// files. The connection cap closes the idlest to make room, so the agent never
+/// runs out of descriptors and `/healthz` keeps answering. The header timeout is
+/// set long, so what keeps it answering is the cap, not the timeout.
+#[test]
+fn two_thousand_idle_connections_neither_exhaust_descriptors_nor_lock_out_healthz() {
+    if open_files_limit(std::process::id()) < 4096 {
+        set_open_files_limit(std::process::id(), 4096);
+    }
+    let agent = Agent::start(&["--header-timeout-secs", "600"]);
+    let pid = agent.child.as_ref().unwrap().id();
+    set_open_files_limit(pid, 1024);
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], agent.port));
+    let mut idle = Vec::new();
+    for i in 0..2000 {
+        let s = TcpStream::connect_timeout(&addr, Duration::from_secs(10))
+            .unwrap_or_else(|e| panic!("connection {i} was not accepted: {e}\n{}", agent.log()));
+        idle.push(s);
+    }
+    let mut latencies = Vec::new();
+    for _ in 0..20 {
+        let (status, took) = healthz(agent.port);
+        assert_eq!(status, 200, "with 2,000 idle connections:\n{}", agent.log());
+        latencies.push(took);
+    }
+    latencies.sort();
+    println!(
+        "/healthz with 2,000 idle connections at a 1,024 fd limit: median {:?}, max {:?}",
+        latencies[latencies.len() / 2],
+        latencies[latencies.len() - 1]
+    );
+    // Real work still goes through, and the agent never hit its descriptor limit.
+    let r = agent.call("GET", "/deployments", None);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let log = agent.log();
+    assert!(!log.contains("accept failed"), "{log}");
+    let mut closed = 0;
+    for s in &mut idle {
+        s.set_nonblocking(true).unwrap();
+        closed += usize::from(matches!(s.read(&mut [0u8; 1]), Ok(0)));
+    }
+    println!("{closed} of 2,000 idle connections closed by the agent to stay under its cap");
+}
+
+/// Issue 16 item 7: a body shorter than its Content-Length ends in 408 after the
+/// body timeout instead of holding the request forever, and a connection that
+/// sends nothing is closed after the header timeout.
+#[test]
+fn a_stalled_body_gets_408_and_a_silent_connection_is_closed() {
+    let agent = Agent::start(&["--body-timeout-secs", "2", "--header-timeout-secs", "2"]);
+    let mut s = TcpStream::connect(("127.0.0.1", agent.port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    write!(s, "POST /drift-scan HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {DEPLOY_TOKEN}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"deployment_id\"").unwrap();
+    let started = Instant::now();
+    let mut raw = Vec::new();
+    let read = s.read_to_end(&mut raw);
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    println!("stalled body answered after {:?}", started.elapsed());
+    assert!(read.is_ok(), "no answer to a stalled body: {read:?} {text}");
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let r = Reply {
+        status: head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0),
+        headers: head.to_string(),
+        body: body.to_string(),
+    };
+    assert_problem(&r, 408, "request_timeout");
+
+    let mut silent = TcpStream::connect(("127.0.0.1", agent.port)).unwrap();
+    silent
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    let started = Instant::now();
+    let mut rest = Vec::new();
+    let read = silent.read_to_end(&mut rest);
+    println!("silent connection closed after {:?}", started.elapsed());
+    assert!(read.is_ok(), "a silent connection stayed open: {read:?}");
+}
+
+/// Issue 16 item 3: without tokens the agent writes a local deploy token (0600 in a
+/// 0700 data dir), shows it once, keeps it across restarts, refuses mutating calls
+/// without it, and the CLI's `--agent` client on this machine sends it.
+#[test]
+fn a_tokenless_agent_writes_a_private_local_token_once_and_the_cli_sends_it() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let start = |log: &str| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_slipway"));
+        c.args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .current_dir(dir.path())
+            .env_remove("SLIPWAY_AGENT_TOKENS")
+            .env(
+                "SLIPWAY_DATABASE_URL",
+                format!("sqlite://{}/state.db", dir.path().display()),
+            )
+            .env("PATH", path_env())
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(
+                std::fs::File::create(dir.path().join(log)).unwrap(),
+            ));
+        let child = c.spawn().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while TcpStream::connect(("127.0.0.1", port)).is_err()
+            || call(port, "GET", "/readyz", None, None).status != 200
+        {
+            assert!(Instant::now() < deadline, "the agent did not become ready");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        child
+    };
+    let stop = |mut child: Child| {
+        let _ = Command::new("kill").arg(child.id().to_string()).status();
+        let _ = child.wait();
+    };
+    let first = start("first.log");
+    let data = dir.path().join(".slipway/agent");
+    let file = data.join("local-token");
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&file), 0o600);
+    assert_eq!(mode(&data), 0o700);
+    let token = std::fs::read_to_string(&file).unwrap().trim().to_string();
+    assert!(
+        token.len() >= 32 && token.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{token}"
+    );
+    let log = std::fs::read_to_string(dir.path().join("first.log")).unwrap();
+    assert_eq!(log.matches(&token).count(), 1, "{log}");
+
+    // Reads for everyone; mutating calls only with the token.
+    assert_eq!(call(port, "GET", "/deployments", None, None).status, 200);
+    let scan = r#"{"deployment_id":"nope"}"#;
+    assert_problem(
+        &call(port, "POST", "/drift-scan", None, Some(scan)),
+        401,
+        "unauthorized",
+    );
+    assert_problem(
+        &call(port, "POST", "/drift-scan", Some(&token), Some(scan)),
+        404,
+        "unknown_deployment",
+    );
+    let cli = Command::new(env!("CARGO_BIN_EXE_slipway"))
+        .args([
+            "rollback",
+            "nope",
+            "--agent",
+            &format!("http://127.0.0.1:{port}"),
+        ])
+        .current_dir(dir.path())
+        .env_remove("SLIPWAY_AGENT_TOKEN")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&cli.stderr);
+    assert!(
+        err.contains("unknown_deployment") && !err.contains("unauthorized"),
+        "{err}"
+    );
+
+    // A restart keeps the token and does not show it again.
+    stop(first);
+    let second = start("second.log");
+    assert_eq!(std::fs::read_to_string(&file).unwrap().trim(), token);
+    let log = std::fs::read_to_string(dir.path().join("second.log")).unwrap();
+    assert!(!log.contains(&token), "{log}");
+    assert!(log.contains("local-token"), "{log}");
+    assert_problem(
+        &call(port, "POST", "/drift-scan", Some(&token), Some(scan)),
+        404,
+        "unknown_deployment",
+    );
+    stop(second);
+}
