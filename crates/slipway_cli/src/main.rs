@@ -7,10 +7,10 @@ mod operate;
 mod remote;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use slipway_engine::{OpsError, StoreError};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
-use slipway_engine::{OpsError, StoreError};
 
 #[derive(Parser)]
 #[command(
@@ -328,6 +328,7 @@ fn main() -> ExitCode {
                 templates,
                 dry_run,
                 force,
+                stage_in: None,
             };
             commands::generate(&opts, format == Format::Json, color)
         }

@@ -51,6 +51,9 @@ fn show_reconciled(e: &EngineEvent) {
 
 /// A live event: a JSON line on stdout, or a progress line on stderr.
 pub fn show_event(e: &EngineEvent, as_json: bool) {
+    if e.kind == slipway_engine::RELEASED {
+        return;
+    }
     if as_json {
         println!("{}", json!({ "type": "event", "event": e }));
         return;

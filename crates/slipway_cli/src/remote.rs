@@ -194,14 +194,26 @@ pub fn rollback(r: &Remote, id: &str, as_json: bool) -> Result<u8> {
     follow(r, id, &op, as_json)
 }
 
+/// How long `follow` waits for an operation to end before it gives up.
+const FOLLOW_DEADLINE: Duration = Duration::from_secs(3600);
+
 /// Shows operation `op`'s events from the agent's stream until its result; the
-/// result's exit code.
+/// result's exit code. When a poll brings no result, `/status` is asked: an operation
+/// that ended without a result on the stream (dropped, or settled by another agent)
+/// is reported from there, and `FOLLOW_DEADLINE` bounds the wait.
 fn follow(r: &Remote, id: &str, op: &str, as_json: bool) -> Result<u8> {
+    let started = std::time::Instant::now();
     let mut after = 0u64;
+    let mut ended_without_result = 0;
     loop {
+        let wait = if ended_without_result > 0 {
+            "2s"
+        } else {
+            "25s"
+        };
         let v = match r.ok(
             "GET",
-            &format!("/events?after={after}&wait=25s&deployment_id={id}"),
+            &format!("/events?after={after}&wait={wait}&deployment_id={id}"),
             None,
             as_json,
         )? {
@@ -228,7 +240,57 @@ fn follow(r: &Remote, id: &str, op: &str, as_json: bool) -> Result<u8> {
             show_event(&ev, as_json);
         }
         after = v["next_after"].as_u64().unwrap_or(after);
+        if let Some(code) = settled_by_status(r, id, op, as_json, &mut ended_without_result)? {
+            return Ok(code);
+        }
+        if started.elapsed() > FOLLOW_DEADLINE {
+            bail!(
+                "operation {op} did not end within {} s; `slipway status {id} --agent URL` shows where it is",
+                FOLLOW_DEADLINE.as_secs()
+            );
+        }
     }
+}
+
+/// After a poll without the result: when `/status` says the operation is over, wait
+/// one more short poll for its result, then report it from the status.
+fn settled_by_status(
+    r: &Remote,
+    id: &str,
+    op: &str,
+    as_json: bool,
+    ended_without_result: &mut u32,
+) -> Result<Option<u8>> {
+    let (code, v) = r.call("GET", &format!("/status/{id}"), None)?;
+    if code != 200 {
+        return Ok(None);
+    }
+    let operation = &v["operation"];
+    let phase = operation["phase"].as_str().unwrap_or("");
+    let terminal = matches!(phase, "succeeded" | "failed" | "rolled_back" | "planned");
+    if operation["id"].as_str() != Some(op) || !terminal {
+        // Ours is not the latest any more, or still runs: keep following.
+        return Ok(None);
+    }
+    *ended_without_result += 1;
+    if *ended_without_result < 2 {
+        return Ok(None);
+    }
+    let error = operation["error"].as_str().map(str::to_string);
+    if as_json {
+        println!(
+            "{}",
+            json!({ "type": "result", "schema_version": 1, "result": { "deployment_id": id, "operation_id": op, "phase": phase, "error": error, "from": "status" } })
+        );
+    } else {
+        println!(
+            "deployment {id} operation {op}: {phase} (from /status: the stream carried no result)"
+        );
+        if let Some(e) = &error {
+            eprintln!("error: {e}");
+        }
+    }
+    Ok(Some(u8::from(!matches!(phase, "succeeded" | "planned"))))
 }
 
 pub fn status(r: &Remote, id: Option<&str>, as_json: bool) -> Result<u8> {

@@ -35,6 +35,10 @@ pub struct GenerateOptions {
     pub templates: Option<PathBuf>,
     pub dry_run: bool,
     pub force: bool,
+    /// Write the tree here instead of into `out`. Every path inside the files is
+    /// still computed for `out`, and the files already in `out` decide what is kept:
+    /// a staging copy for a caller that checks the result before it lands.
+    pub stage_in: Option<PathBuf>,
 }
 
 #[derive(Debug, Default)]
@@ -287,7 +291,7 @@ pub fn generate(opts: &GenerateOptions) -> Result<GenerateReport, EngineError> {
     if opts.dry_run {
         report.diff = Some(write::diff(&report.changes));
     } else {
-        write::apply(&out_dir, &report.changes)?;
+        write::apply(opts.stage_in.as_ref().unwrap_or(&out_dir), &report.changes)?;
         report.written = true;
     }
     Ok(report)

@@ -40,6 +40,7 @@ pub fn policy_check(out_dir: &std::path::Path, profile: &str) -> Option<serde_js
     ))
 }
 pub use holder::{new_id, now_ms};
+pub use operation::RELEASED;
 pub use slipway_runtime::process::cancel_all as cancel_engine_calls;
 pub use slipway_runtime::{ApplyOptions, HealthReport, Plan, RUNTIMES};
 pub use slipway_store::{

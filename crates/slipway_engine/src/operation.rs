@@ -14,6 +14,9 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+/// The kind of the caller-only event `settle` sends once the target is free.
+pub const RELEASED: &str = "released";
+
 /// How long a lease lasts without renewal, and how often it is renewed.
 pub const LEASE_TTL_MS: i64 = 30_000;
 const RENEW_EVERY: Duration = Duration::from_secs(10);
@@ -252,6 +255,19 @@ impl<'a> OpRun<'a> {
                 out
             }
         };
+        // The target is free before anyone learns the operation ended, so a client
+        // acting on the result is never refused by the lease it just saw released.
+        self.unlock();
+        // Told to the caller only (not stored): whoever keeps its own claim on the
+        // target frees it now, before the result is visible.
+        (self.sink)(&EngineEvent {
+            seq: 0,
+            at: now_ms(),
+            deployment_id: self.dep.id.clone(),
+            operation_id: Some(self.op.id.clone()),
+            kind: RELEASED.into(),
+            data: Value::Null,
+        });
         self.event("result", serde_json::to_value(&out).unwrap_or(Value::Null));
         result
     }
