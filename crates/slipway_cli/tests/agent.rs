@@ -1447,3 +1447,39 @@ fn a_tokenless_agent_writes_a_private_local_token_once_and_the_cli_sends_it() {
     );
     stop(second);
 }
+
+/// The timeouts bound reading a request, never a response that streams: with both
+/// at 1 s, a 3 s long-poll answers, and an SSE stream and a WebSocket stay open.
+#[test]
+fn streams_outlive_the_header_and_body_timeouts() {
+    let agent = Agent::start(&["--body-timeout-secs", "1", "--header-timeout-secs", "1"]);
+    let poll = call(agent.port, "GET", "/events?wait=3s", Some(READ_TOKEN), None);
+    assert_eq!(poll.status, 200, "{}", poll.body);
+    assert!(poll.json()["events"].is_array(), "{}", poll.body);
+    let open = |head: &str| {
+        let mut s = TcpStream::connect(("127.0.0.1", agent.port)).unwrap();
+        write!(s, "GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {READ_TOKEN}\r\n{head}\r\n").unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut first = [0u8; 12];
+        s.read_exact(&mut first).unwrap();
+        (s, String::from_utf8_lossy(&first).into_owned())
+    };
+    let (mut sse, sse_status) = open("Accept: text/event-stream\r\n");
+    assert_eq!(sse_status, "HTTP/1.1 200");
+    let (mut ws, ws_status) = open("Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n");
+    assert_eq!(ws_status, "HTTP/1.1 101");
+    std::thread::sleep(Duration::from_secs(3));
+    for (name, s) in [("SSE", &mut sse), ("WebSocket", &mut ws)] {
+        s.set_nonblocking(true).unwrap();
+        let mut buf = [0u8; 4096];
+        let still_open = loop {
+            match s.read(&mut buf) {
+                Ok(0) => break false,
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break true,
+                Err(e) => panic!("{name}: {e}"),
+            }
+        };
+        assert!(still_open, "the {name} stream was closed by a timeout");
+    }
+}
