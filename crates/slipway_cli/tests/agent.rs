@@ -535,11 +535,19 @@ fn the_agent_keeps_the_contract_end_to_end() {
     );
     assert_eq!(plan.status, 200, "{}", plan.body);
     assert_eq!(plan.json()["plan"]["create"], json!(["app"]));
-    let d = agent.call(
-        "POST",
-        "/deploy",
-        Some(&json!({ "deployment_id": "shop-1" })),
-    );
+    let keyed = |key: &str| {
+        support::agent::request(
+            port,
+            "POST",
+            "/deploy",
+            &[
+                format!("Authorization: Bearer {DEPLOY_TOKEN}"),
+                format!("Idempotency-Key: {key}"),
+            ],
+            &json!({ "deployment_id": "shop-1" }).to_string(),
+        )
+    };
+    let d = keyed("shop-1-first");
     assert_eq!(d.status, 202, "{}", d.body);
     let dv = d.json();
     let op = dv["operation_id"].as_str().unwrap().to_string();
@@ -554,15 +562,11 @@ fn the_agent_keeps_the_contract_end_to_end() {
     let result = wait_result(&agent, "shop-1", &op);
     assert_eq!(result["phase"], "succeeded", "{result}\n{}", agent.log());
     assert_eq!(greeting(app_port), "hello");
-    let replay = agent.call(
-        "POST",
-        "/deploy",
-        Some(&json!({ "deployment_id": "shop-1" })),
-    );
+    let replay = keyed("shop-1-first");
     assert_eq!(
         (replay.status, replay.json()["operation_id"].as_str()),
         (200, Some(op.as_str())),
-        "an identical request returns its stored result"
+        "a retry with the same Idempotency-Key returns the stored result"
     );
 
     let st = call(port, "GET", "/status/shop-1", Some(READ_TOKEN), None).json();

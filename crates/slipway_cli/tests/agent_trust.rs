@@ -242,8 +242,9 @@ fn idempotency_keys_replay_only_the_truth() {
     let (retried, op4) = run("r3", "k3");
     assert_eq!(retried.status, 202, "{}", retried.body);
     assert_ne!(op4, failed);
+    let retried = agent.wait_result(&op4);
     let _ = Command::new("docker").args(["rmi", &missing]).status();
-    assert_eq!(agent.wait_result(&op4)["phase"], "succeeded");
+    assert_eq!(retried["phase"], "succeeded", "{retried}\n{}", agent.log());
     assert_eq!(greeting(port), "v3");
 }
 
@@ -332,18 +333,17 @@ fn every_ending_reaches_the_follower() {
         .env("SLIPWAY_FAULT_PAUSE_AT", "planning")
         .env("PATH", path_env())
         .stdout(Stdio::null())
-        .stderr(Stdio::piped());
+        .stderr(std::fs::File::create(agent.dir.path().join("holder.log")).unwrap());
     let mut holder = holder.spawn().unwrap();
     let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let rows = agent.events(0);
-        if rows
-            .iter()
-            .any(|e| e["data"]["data"]["phase"] == "planning" && e["data"]["deployment_id"] == "e4")
-        {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the holder never planned");
+    let holder_log =
+        || std::fs::read_to_string(agent.dir.path().join("holder.log")).unwrap_or_default();
+    while !holder_log().contains("paused at planning") {
+        assert!(
+            Instant::now() < deadline,
+            "the holder never planned: {}",
+            holder_log()
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
     let (code, out) = cli(&ok, &["--image-map", &map, "--deployment-id", "e1"]);
