@@ -216,9 +216,9 @@ fn idempotency_keys_replay_only_the_truth() {
     assert_eq!(agent.wait_result(&op3)["phase"], "succeeded");
     assert_eq!(greeting(port), "v2", "the retry put v2 back");
     // Without a key nothing is replayed.
-    let plain = deploy(&agent, "r2", None);
-    assert_eq!(plain.status, 202, "{}", plain.body);
-    agent.wait_result(plain.json()["operation_id"].as_str().unwrap());
+    let unkeyed = deploy(&agent, "r2", None);
+    assert_eq!(unkeyed.status, 202, "{}", unkeyed.body);
+    agent.wait_result(unkeyed.json()["operation_id"].as_str().unwrap());
 
     // Fix and retry: a missing image fails; once it exists the same key runs again.
     let missing = format!("slipway-local/missing{}:1", std::process::id());

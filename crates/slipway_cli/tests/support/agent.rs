@@ -51,7 +51,11 @@ impl Reply {
 pub fn request(port: u16, method: &str, path: &str, headers: &[String], body: &str) -> Reply {
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(300))).unwrap();
-    let extra: String = headers.iter().map(|h| format!("{h}\r\n")).collect();
+    let extra: String = headers.iter().fold(String::new(), |mut s, h| {
+        s.push_str(h);
+        s.push_str("\r\n");
+        s
+    });
     write!(s, "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n{extra}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}", body.len()).unwrap();
     let mut raw = Vec::new();
     let _ = s.read_to_end(&mut raw);
