@@ -16,7 +16,7 @@ use std::time::Duration;
 #[command(
     name = "slipway",
     version,
-    about = "Turns a description of an application into infrastructure: Dockerfiles, Compose, scripts, with a traceability manifest."
+    about = "Turns a description of an application into infrastructure (Dockerfiles, Compose, Kubernetes, scripts, a traceability manifest), checks it, deploys it on Docker Compose or Swarm, and watches it (status, drift, audit log, an HTTP agent)."
 )]
 struct Cli {
     /// The state store (deploy, status, drift, rollback, history): sqlite://PATH or

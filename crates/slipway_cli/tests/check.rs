@@ -33,6 +33,15 @@ fn generated(work: &Path, name: &str, input: &Path, input_file: &str, extra: &[&
     dir.join("infrastructure")
 }
 
+/// A finding the input itself causes and `generate` already reported: compose-multi's
+/// `web` is built from the user's own Dockerfile with no healthcheck (GEN002 says so;
+/// slipway cannot invent the endpoint).
+fn input_gap(out: &Path, f: &serde_json::Value) -> bool {
+    out.to_string_lossy().contains("import-compose-multi")
+        && f["rule_id"] == "CMP004"
+        && f["message"].as_str().is_some_and(|m| m.contains("`web`"))
+}
+
 #[test]
 fn generated_output_passes_production_guardrails() {
     let work = tempfile::tempdir().unwrap();
@@ -66,6 +75,18 @@ fn generated_output_passes_production_guardrails() {
         assert_eq!(code, 0, "{name}: {stderr}");
         outs.push(dir.join("infrastructure"));
     }
+    // Imported projects too (their environments come from the importer: staging
+    // with two replicas once lacked the PodDisruptionBudget prod had).
+    for (case, input) in [
+        ("compose-multi", "compose.yaml"),
+        ("score", "score.yaml"),
+        ("level10", "level-10.manifest.yaml"),
+    ] {
+        let c = root().join("fixtures/import").join(case);
+        if c.join(input).is_file() {
+            outs.push(generated(work.path(), &format!("import-{case}"), &c, input, &[]));
+        }
+    }
     for out in &outs {
         let (code, stdout, stderr) = slipway(
             &[
@@ -85,13 +106,19 @@ fn generated_output_passes_production_guardrails() {
             "{}",
             out.display()
         );
-        assert_eq!(
-            v["findings"],
-            serde_json::json!([]),
-            "{}: a generated file fails a check (a generator bug)",
+        let findings: Vec<&serde_json::Value> = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| !input_gap(out, f))
+            .collect();
+        assert!(
+            findings.is_empty(),
+            "{}: a generated file fails a check (a generator bug): {findings:?}",
             out.display()
         );
-        assert_eq!(code, 0);
+        let expected = i32::from(findings.len() < v["findings"].as_array().unwrap().len());
+        assert_eq!(code, expected, "{}", out.display());
     }
 }
 

@@ -306,33 +306,50 @@ fn deep_check_folds_in_the_real_tools() {
         "every tool ran: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let work = tempfile::tempdir().unwrap();
-    copy_tree(&root().join("examples/shop"), work.path());
-    let gen = Command::new(env!("CARGO_BIN_EXE_slipway"))
-        .arg("generate")
-        .current_dir(work.path())
-        .output()
-        .unwrap();
-    assert!(gen.status.success());
-    let out = Command::new(env!("CARGO_BIN_EXE_slipway"))
-        .args([
-            "check",
-            "--deep",
-            "--profile",
-            "production-guardrails",
-            "--format",
-            "json",
-        ])
-        .arg(work.path().join("infrastructure"))
-        .output()
-        .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(
-        v["findings"],
-        serde_json::json!([]),
-        "deep findings on generated output"
-    );
-    assert_eq!(out.status.code(), Some(0));
+    // Generated output passes its own strictest check, rendered overlays included:
+    // the shop example and an imported compose project (three environments).
+    for (input, file) in [
+        ("examples/shop", "slipway.yaml"),
+        ("fixtures/import/compose-multi", "compose.yaml"),
+    ] {
+        let work = tempfile::tempdir().unwrap();
+        copy_tree(&root().join(input), work.path());
+        let gen = Command::new(env!("CARGO_BIN_EXE_slipway"))
+            .args(["generate", file])
+            .current_dir(work.path())
+            .output()
+            .unwrap();
+        assert!(gen.status.success(), "{}", String::from_utf8_lossy(&gen.stderr));
+        let out = Command::new(env!("CARGO_BIN_EXE_slipway"))
+            .args([
+                "check",
+                "--deep",
+                "--profile",
+                "production-guardrails",
+                "--format",
+                "json",
+            ])
+            .arg(work.path().join("infrastructure"))
+            .output()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        // compose-multi's `web` is the user's own Dockerfile without a healthcheck:
+        // `generate` reports it (GEN002); slipway cannot invent the endpoint.
+        let findings: Vec<&serde_json::Value> = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| {
+                !(input.ends_with("compose-multi")
+                    && f["rule_id"] == "CMP004"
+                    && f["message"].as_str().is_some_and(|m| m.contains("`web`")))
+            })
+            .collect();
+        assert!(
+            findings.is_empty(),
+            "deep findings on the output generated from {input}: {findings:?}"
+        );
+    }
 }
 
 /// `check --deep` runs promtool and amtool on monitoring files: the broken fixtures

@@ -85,6 +85,8 @@ pub(crate) struct ComposeView<'a> {
     volumes: Vec<String>,
     dev_env: String,
     prod_env: String,
+    /// Every declared environment, in the spec's order (start.sh accepts each).
+    environments: Vec<String>,
     environment: String,
 }
 
@@ -439,8 +441,24 @@ fn resource_entry(
 
 /// The view every compose-family template renders (compose files and scripts).
 pub(crate) fn view<'a>(app: &'a App, req: &'a EmitRequest, out: &mut Emitted) -> ComposeView<'a> {
+    let mut problems = Vec::new();
+    let view = view_for(app, req, &env_named(app, "prod", true), &mut problems);
+    for p in problems {
+        out.diagnostics.push(p);
+    }
+    view
+}
+
+/// The view with `prod` as the production-like environment whose override is
+/// rendered (replicas, limits, restarts and published ports of that environment).
+fn view_for<'a>(
+    app: &'a App,
+    req: &'a EmitRequest,
+    prod: &str,
+    diagnostics: &mut Vec<slipway_diagnostics::Diagnostic>,
+) -> ComposeView<'a> {
     let dev = env_named(app, "dev", false);
-    let prod = env_named(app, "prod", true);
+    let prod = prod.to_string();
     let mut problems = Vec::new();
     let mut entries: Vec<Entry> = app
         .services
@@ -454,9 +472,7 @@ pub(crate) fn view<'a>(app: &'a App, req: &'a EmitRequest, out: &mut Emitted) ->
             .map(|r| resource_entry(app, r, &mut problems)),
     );
     entries.sort_by(|a, b| a.name.cmp(&b.name));
-    for p in problems {
-        out.diagnostics.push(p);
-    }
+    diagnostics.extend(problems);
     let mut secrets: Vec<SecretFile> = entries
         .iter()
         .flat_map(|e| e.secrets.iter())
@@ -491,12 +507,42 @@ pub(crate) fn view<'a>(app: &'a App, req: &'a EmitRequest, out: &mut Emitted) ->
         secrets,
         volumes,
         environment: req.environment.clone().unwrap_or_else(|| dev.clone()),
+        environments: if app.environments.is_empty() {
+            vec![dev.clone(), prod.clone()]
+        } else {
+            app.environments.clone()
+        },
         dev_env: dev,
         prod_env: prod,
     }
 }
 
-pub(crate) fn emit(view: &ComposeView<'_>, templates: &Templates, out: &mut Emitted) {
+/// One override per declared environment: the development one from the dev template,
+/// every other one from the production template with that environment's replicas,
+/// limits and ports, so `docker-compose.<env>.yaml` exists for each (a staging
+/// deploy never runs on the base file alone).
+fn overrides(view: &ComposeView<'_>) -> Vec<(String, String, bool)> {
+    view.environments
+        .iter()
+        .map(|e| {
+            let dev = *e == view.dev_env;
+            let template = if dev { "dev" } else { "prod" };
+            (
+                e.clone(),
+                format!("compose/docker-compose.{template}.yaml.j2"),
+                dev,
+            )
+        })
+        .collect()
+}
+
+pub(crate) fn emit(
+    app: &App,
+    req: &EmitRequest,
+    view: &ComposeView<'_>,
+    templates: &Templates,
+    out: &mut Emitted,
+) {
     for e in &view.entries {
         for (path, target, content) in &e.files {
             out.files.add(format!("compose/{path}"), content.clone());
@@ -510,15 +556,23 @@ pub(crate) fn emit(view: &ComposeView<'_>, templates: &Templates, out: &mut Emit
         }
     }
     let traces: Vec<String> = view.entries.iter().map(|e| e.id.clone()).collect();
-    let files = [
-        ("compose/docker-compose.yaml.j2", "compose/docker-compose.yaml", "compose-base", "Compose base shared by every environment: services, backing resources with healthchecks, secrets as files, named volumes", true),
-        ("compose/docker-compose.dev.yaml.j2", "compose/docker-compose.dev.yaml", "compose-override", "Compose dev override: dev build target, source bind mounts, ports on 127.0.0.1", true),
-        ("compose/docker-compose.prod.yaml.j2", "compose/docker-compose.prod.yaml", "compose-override", "Compose prod override: replicas, resource limits, restart policy, read-only root filesystems", true),
-        ("compose/env.example.j2", "compose/.env.example", "env-example", "Compose variables (project name, image tag); secrets are files, never here", false),
-        ("compose/gitignore.j2", "compose/.gitignore", "gitignore", "Keeps secret files and local .env out of git", false),
+    let mut files: Vec<(String, String, &str, String, bool, Option<ComposeView<'_>>)> = vec![
+        ("compose/docker-compose.yaml.j2".into(), "compose/docker-compose.yaml".into(), "compose-base", "Compose base shared by every environment: services, backing resources with healthchecks, secrets as files, named volumes".into(), true, None),
     ];
-    for (template, path, kind, definition, is_yaml) in files {
-        let rendered = templates.render(template, view).and_then(|text| {
+    for (env, template, dev) in overrides(view) {
+        let (definition, own_view) = if dev {
+            (format!("Compose {env} override: dev build target, source bind mounts, ports on 127.0.0.1"), None)
+        } else {
+            let own = (env != view.prod_env).then(|| view_for(app, req, &env, &mut Vec::new()));
+            (format!("Compose {env} override: replicas, resource limits, restart policy, read-only root filesystems"), own)
+        };
+        files.push((template, format!("compose/docker-compose.{env}.yaml"), "compose-override", definition, true, own_view));
+    }
+    files.push(("compose/env.example.j2".into(), "compose/.env.example".into(), "env-example", "Compose variables (project name, image tag); secrets are files, never here".into(), false, None));
+    files.push(("compose/gitignore.j2".into(), "compose/.gitignore".into(), "gitignore", "Keeps secret files and local .env out of git".into(), false, None));
+    for (template, path, kind, definition, is_yaml, own_view) in files {
+        let (template, path) = (template.as_str(), path.as_str());
+        let rendered = templates.render(template, own_view.as_ref().unwrap_or(view)).and_then(|text| {
             if is_yaml {
                 validate::yaml(&text, template, path).map(|()| text)
             } else {
@@ -538,7 +592,7 @@ pub(crate) fn emit(view: &ComposeView<'_>, templates: &Templates, out: &mut Emit
                     id,
                     kind,
                     traces.clone(),
-                    definition.to_string(),
+                    definition.clone(),
                     vec![path.to_string()],
                 );
             }

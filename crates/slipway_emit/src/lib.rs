@@ -99,7 +99,7 @@ pub fn emit(app: &App, req: &EmitRequest, templates: &Templates) -> Emitted {
     }
     if wants("compose") {
         let view = compose::view(app, req, &mut out);
-        compose::emit(&view, templates, &mut out);
+        compose::emit(app, req, &view, templates, &mut out);
         scripts::emit(&view, templates, &mut out);
     }
     if wants("kubernetes") {

@@ -50,6 +50,9 @@ fn classify(kind: &str) -> (&'static str, &'static str, &'static str) {
         "dockerfile" => ("container", "docker", "containerizes"),
         "compose-base" | "compose-override" => ("compose", "docker-compose", "orchestrates"),
         "script" => ("script", "shell", "operates"),
+        "kustomize-base" | "kustomize-overlay" | "kubernetes" => {
+            ("kubernetes", "kubernetes", "orchestrates")
+        }
         _ => ("config", "docker-compose", "configures"),
     }
 }

@@ -300,3 +300,32 @@ fn template_overrides_are_used_and_checked() {
     );
     assert!(!other.path().join("infrastructure").exists());
 }
+
+/// Every declared environment gets its compose override and `start.sh` accepts it:
+/// a staging deploy never runs on the base file alone.
+#[test]
+fn every_declared_environment_gets_its_override() {
+    let spec = SPEC.replace(
+        "name: demo\n",
+        "name: demo\nenvironments: [dev, staging, qa, prod]\n",
+    );
+    let dir = project(&spec);
+    let report = generate(&GenerateOptions {
+        environment: Some("staging".into()),
+        ..opts(dir.path())
+    })
+    .unwrap();
+    assert!(!report.has_errors(), "{:?}", report.diagnostics);
+    let compose = dir.path().join("infrastructure/compose");
+    for env in ["dev", "staging", "qa", "prod"] {
+        let text = std::fs::read_to_string(compose.join(format!("docker-compose.{env}.yaml")))
+            .unwrap_or_else(|_| panic!("no override for {env}"));
+        assert!(text.contains(&format!("`{env}` override")), "{text}");
+    }
+    let staging = std::fs::read_to_string(compose.join("docker-compose.staging.yaml")).unwrap();
+    assert!(staging.contains("APP_ENV: staging") && staging.contains("restart: unless-stopped"));
+    let start =
+        std::fs::read_to_string(dir.path().join("infrastructure/scripts/start.sh")).unwrap();
+    assert!(start.contains("env=\"${1:-staging}\""), "{start}");
+    assert!(start.contains("dev|staging|qa|prod) ;;"), "{start}");
+}

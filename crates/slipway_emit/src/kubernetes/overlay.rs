@@ -137,6 +137,11 @@ pub(crate) fn overlays(app: &App, objects: &mut Vec<Object>) -> Vec<BTreeMap<Str
                         },
                     }),
                 );
+                resources.push(json!(format!("{name}.hpa.yaml")));
+            }
+            // Every environment that runs two or more replicas keeps one up through a
+            // node drain (not only prod: staging with 2 replicas needs it as much).
+            if replicas >= 2 && !svc.is_stateful() {
                 push(
                     objects,
                     &format!("{name}.pdb.yaml"),
@@ -147,7 +152,6 @@ pub(crate) fn overlays(app: &App, objects: &mut Vec<Object>) -> Vec<BTreeMap<Str
                         "spec": { "maxUnavailable": 1, "selector": { "matchLabels": selector(app, name) } },
                     }),
                 );
-                resources.push(json!(format!("{name}.hpa.yaml")));
                 resources.push(json!(format!("{name}.pdb.yaml")));
             }
         }
