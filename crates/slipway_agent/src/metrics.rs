@@ -162,8 +162,13 @@ impl Metrics {
             ),
             (
                 "infra_events_dropped_total",
-                "Events dropped by the publish rate limit.",
+                "In-process events refused by the publish rate limit (store events are delayed instead, never dropped).",
                 ring.dropped.load(Ordering::Relaxed),
+            ),
+            (
+                "infra_events_delayed_total",
+                "Store events the publish rate limit held back for a later relay poll.",
+                ring.delayed.load(Ordering::Relaxed),
             ),
             (
                 "infra_event_subscribers_dropped_total",

@@ -3,15 +3,17 @@
 //! writes each operation's `result` there too. This relay is the one path by which
 //! those events reach the ring. So subscribers of any agent on a store see, exactly
 //! once and in store order, the events of operations run by this agent, by another
-//! agent on the same database, or by the CLI.
+//! agent on the same database, or by the CLI, under the store's sequence numbers.
 //!
 //! Each event on the ring is `{"operation_id": …, "data": …}` under its kind and
-//! deployment id.
+//! deployment id ([`Frame::stored`]). Over the publish limit the relay stops and
+//! leaves the rest in the store for its next poll: events are delayed, never dropped.
 
-use crate::events::Ring;
+use crate::events::{Frame, Ring};
 use crate::AppState;
-use serde_json::{json, Value};
+use serde_json::json;
 use slipway_engine::{Store, StoreError};
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,20 +21,30 @@ use std::time::Duration;
 pub const POLL: Duration = Duration::from_millis(100);
 const BATCH: usize = 1000;
 
-/// Publishes the store's events after `after` on `ring`; returns the new cursor.
+/// Puts the store's events after `after` on `ring`, as many as the publish limit
+/// allows now; returns the new cursor (the last event put on the ring).
 pub fn relay_once(store: &dyn Store, ring: &Ring, after: i64) -> Result<i64, StoreError> {
     let mut cursor = after;
+    let limit = ring.config().max_message_bytes;
     loop {
         let batch = store.events(None, cursor, BATCH)?;
-        for e in &batch {
-            let data: Value =
-                serde_json::from_str(&e.data).unwrap_or_else(|_| Value::String(e.data.clone()));
-            ring.publish(
+        let granted = ring.grant(batch.len());
+        for e in &batch[..granted] {
+            ring.push(Arc::new(Frame::stored(
+                e.seq,
+                e.at,
                 &e.kind,
-                Some(&e.deployment_id),
-                &json!({ "operation_id": e.operation_id, "data": data }),
-            );
+                &e.deployment_id,
+                e.operation_id.as_deref(),
+                &e.data,
+                limit,
+            )));
             cursor = e.seq;
+        }
+        if let (Some(first), Some(last)) = (batch.get(granted), batch.last()) {
+            let seq = |s: i64| u64::try_from(s).unwrap_or(0);
+            ring.note_delayed(seq(first.seq), seq(last.seq));
+            return Ok(cursor);
         }
         if batch.len() < BATCH {
             return Ok(cursor);
@@ -40,9 +52,16 @@ pub fn relay_once(store: &dyn Store, ring: &Ring, after: i64) -> Result<i64, Sto
     }
 }
 
-/// Relays from `start` every [`POLL`] until the ring closes. A store error is logged
-/// (at most once until the store answers again) and the next poll retries.
-pub async fn run(state: Arc<AppState>, start: i64) {
+/// Starts the ring at store sequence `start` (at once, so the first subscriber's
+/// "now" is the store's), then relays every [`POLL`] until the ring closes. A store
+/// error is logged (at most once until the store answers again) and the next poll
+/// retries.
+pub fn run(state: Arc<AppState>, start: i64) -> impl Future<Output = ()> + Send + 'static {
+    state.ring.begin_at(u64::try_from(start).unwrap_or(0));
+    relay(state, start)
+}
+
+async fn relay(state: Arc<AppState>, start: i64) {
     let mut cursor = start;
     let mut failing = false;
     let mut tick = tokio::time::interval(POLL);
@@ -102,6 +121,7 @@ pub async fn prune(state: Arc<AppState>) {
 mod tests {
     use super::*;
     use crate::events::RingConfig;
+    use serde_json::Value;
     use slipway_engine::NewEvent;
 
     #[test]
@@ -129,30 +149,72 @@ mod tests {
         put(&*mine, "a", 1);
         put(&*other, "b", 2);
         put(&*mine, "a", 3);
+        ring.begin_at(1);
         let cursor = relay_once(&*mine, &ring, start).unwrap();
         assert_eq!(cursor, 4);
-        let read = ring.read_after(0, None, 100);
-        let seen: Vec<(Option<String>, i64)> = read
+        let read = ring.read_after(1, None, 100);
+        let seen: Vec<(u64, Option<String>, i64, i64)> = read
             .frames
             .iter()
             .map(|f| {
                 let v: Value = serde_json::from_slice(&f.json).unwrap();
                 (
+                    v["seq"].as_u64().unwrap(),
                     v["deployment_id"].as_str().map(str::to_string),
                     v["data"]["data"]["n"].as_i64().unwrap(),
+                    v["at"].as_i64().unwrap(),
                 )
             })
             .collect();
         assert_eq!(
             seen,
             vec![
-                (Some("a".into()), 1),
-                (Some("b".into()), 2),
-                (Some("a".into()), 3)
+                (2, Some("a".into()), 1, 1),
+                (3, Some("b".into()), 2, 2),
+                (4, Some("a".into()), 3, 3)
             ],
             "events from before the start are not replayed; the others come once, in order"
         );
         assert_eq!(relay_once(&*mine, &ring, cursor).unwrap(), cursor);
-        assert_eq!(ring.read_after(0, None, 100).frames.len(), 3);
+        assert_eq!(ring.read_after(1, None, 100).frames.len(), 3);
+    }
+
+    #[test]
+    fn over_the_publish_limit_events_are_delayed_not_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/state.db", dir.path().display());
+        let store = slipway_engine::open_store(&url, dir.path()).unwrap();
+        for n in 0..25 {
+            let e = NewEvent {
+                deployment_id: "a",
+                operation_id: None,
+                kind: "progress",
+                data: &json!({ "n": n }).to_string(),
+            };
+            store.append_event(&e, n).unwrap();
+        }
+        let ring = Ring::new(RingConfig {
+            publish_per_sec: 10,
+            ..RingConfig::default()
+        });
+        let cursor = relay_once(&*store, &ring, 0).unwrap();
+        assert_eq!(cursor, 10, "one second's burst now");
+        assert_eq!(ring.delayed.load(std::sync::atomic::Ordering::Relaxed), 15);
+        std::thread::sleep(Duration::from_millis(1600));
+        let cursor = relay_once(&*store, &ring, cursor).unwrap();
+        assert_eq!(cursor, 20, "the rest follows as the limit allows");
+        let seqs: Vec<u64> = ring
+            .read_after(0, None, 100)
+            .frames
+            .iter()
+            .map(|f| f.seq)
+            .collect();
+        assert_eq!(seqs, (1..=20).collect::<Vec<_>>(), "none skipped");
+        assert_eq!(ring.dropped.load(std::sync::atomic::Ordering::Relaxed), 0);
+        assert_eq!(
+            ring.delayed.load(std::sync::atomic::Ordering::Relaxed),
+            15,
+            "each delayed event counted once"
+        );
     }
 }

@@ -1487,3 +1487,316 @@ fn streams_outlive_the_header_and_body_timeouts() {
         assert!(still_open, "the {name} stream was closed by a timeout");
     }
 }
+// ---- The event stream's ids are store sequences: resume, bursts, closed slots ----
+
+/// An SSE subscription to `/events`, read through HTTP/1.1 chunked encoding.
+struct Sse {
+    r: BufReader<TcpStream>,
+    pending: String,
+}
+
+/// One SSE frame: its id (none for `gap`), event name and data.
+struct SseFrame {
+    id: Option<u64>,
+    event: String,
+    data: Value,
+}
+
+impl Sse {
+    fn open(port: u16, query: &str, last_event_id: Option<u64>) -> Sse {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        let resume = last_event_id
+            .map(|n| format!("Last-Event-ID: {n}\r\n"))
+            .unwrap_or_default();
+        write!(s, "GET /events{query} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\nAuthorization: Bearer {READ_TOKEN}\r\n{resume}\r\n").unwrap();
+        let mut r = BufReader::new(s);
+        let mut head = String::new();
+        while !head.ends_with("\r\n\r\n") {
+            assert!(r.read_line(&mut head).unwrap() > 0, "{head}");
+        }
+        assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+        Sse {
+            r,
+            pending: String::new(),
+        }
+    }
+
+    /// The next frame; keep-alive comments are skipped, but not for 30 s.
+    fn next(&mut self) -> SseFrame {
+        let quiet_since = Instant::now();
+        loop {
+            assert!(
+                quiet_since.elapsed() < Duration::from_secs(30),
+                "no event for 30 s, only keep-alives"
+            );
+            if let Some(end) = self.pending.find("\n\n") {
+                let block: String = self.pending.drain(..end + 2).collect();
+                let field = |name: &str| {
+                    block
+                        .lines()
+                        .find_map(|l| l.strip_prefix(name).map(str::to_string))
+                };
+                let Some(data) = field("data: ") else {
+                    continue;
+                };
+                return SseFrame {
+                    id: field("id: ").map(|v| v.parse().unwrap()),
+                    event: field("event: ").unwrap_or_default(),
+                    data: serde_json::from_str(&data).unwrap(),
+                };
+            }
+            let mut size = String::new();
+            self.r.read_line(&mut size).unwrap();
+            let n = usize::from_str_radix(size.trim(), 16)
+                .unwrap_or_else(|_| panic!("not a chunk: {size:?}"));
+            assert!(n > 0, "the stream ended");
+            let mut chunk = vec![0u8; n + 2];
+            self.r.read_exact(&mut chunk).unwrap();
+            self.pending
+                .push_str(std::str::from_utf8(&chunk[..n]).unwrap());
+        }
+    }
+
+    /// The next event's id (a gap fails the test).
+    fn event_id(&mut self) -> u64 {
+        let f = self.next();
+        f.id.unwrap_or_else(|| panic!("not an event: {} {}", f.event, f.data))
+    }
+}
+
+fn store_of(agent: &Agent) -> std::sync::Arc<dyn slipway_engine::Store> {
+    slipway_engine::open_store(&agent.database_url(), agent.dir.path()).unwrap()
+}
+
+/// Appends `n` progress events to the store, as the engine or the CLI would; their
+/// sequence numbers.
+fn append(store: &dyn slipway_engine::Store, deployment_id: &str, n: usize) -> Vec<u64> {
+    (0..n)
+        .map(|i| {
+            let data = json!({ "n": i }).to_string();
+            let e = slipway_engine::NewEvent {
+                deployment_id,
+                operation_id: None,
+                kind: "progress",
+                data: &data,
+            };
+            u64::try_from(store.append_event(&e, slipway_engine::now_ms()).unwrap()).unwrap()
+        })
+        .collect()
+}
+
+/// Opens a WebSocket on /events (raw handshake).
+fn ws_open(port: u16, query: &str) -> TcpStream {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    write!(s, "GET /events{query} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nAuthorization: Bearer {READ_TOKEN}\r\n\r\n").unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        s.read_exact(&mut byte).unwrap();
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&head).into_owned();
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+    s
+}
+
+/// The next text message on a WebSocket (server pings skipped).
+fn ws_text(s: &mut TcpStream) -> Value {
+    loop {
+        let mut h = [0u8; 2];
+        s.read_exact(&mut h).unwrap();
+        let len = match h[1] & 0x7f {
+            126 => {
+                let mut l = [0u8; 2];
+                s.read_exact(&mut l).unwrap();
+                usize::from(u16::from_be_bytes(l))
+            }
+            127 => {
+                let mut l = [0u8; 8];
+                s.read_exact(&mut l).unwrap();
+                usize::try_from(u64::from_be_bytes(l)).unwrap()
+            }
+            n => usize::from(n),
+        };
+        let mut body = vec![0u8; len];
+        s.read_exact(&mut body).unwrap();
+        if h[0] == 0x81 {
+            return serde_json::from_slice(&body).unwrap();
+        }
+        assert_eq!(h[0], 0x89, "a text frame or a ping");
+    }
+}
+
+/// The `infra_event_subscribers` gauge.
+fn subscribers(port: u16) -> u64 {
+    let m = call(port, "GET", "/metrics", Some(READ_TOKEN), None).body;
+    m.lines()
+        .find_map(|l| l.strip_prefix("infra_event_subscribers "))
+        .unwrap_or_else(|| panic!("no subscriber gauge:\n{m}"))
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+/// Waits up to `within` for the subscriber gauge to read `n`.
+fn wait_subscribers(port: u16, n: u64, within: Duration, what: &str) {
+    let deadline = Instant::now() + within;
+    while subscribers(port) != n {
+        assert!(
+            Instant::now() < deadline,
+            "{what}: {} subscribers after {within:?}, not {n}",
+            subscribers(port)
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_resume_across_a_kill_9_restart_gets_every_event_after_its_id_or_a_gap() {
+    let mut agent = Agent::start(&[]);
+    let store = store_of(&agent);
+    let mut sse = Sse::open(agent.port, "?deployment_id=resume-1", None);
+    let before = append(&*store, "resume-1", 5);
+    let seen: Vec<u64> = (0..5).map(|_| sse.event_id()).collect();
+    assert_eq!(seen, before, "event ids are the store's sequence numbers");
+    let cursor = before[4];
+
+    agent.stop("-KILL");
+    let after = append(&*store, "resume-1", 5);
+    agent.spawn(&[]);
+    let mut sse = Sse::open(agent.port, "?deployment_id=resume-1", Some(cursor));
+    let resumed: Vec<u64> = (0..5).map(|_| sse.event_id()).collect();
+    assert_eq!(
+        resumed, after,
+        "every event after Last-Event-ID, across the restart"
+    );
+    // Long-poll and WebSocket resume from `after=` the same way.
+    let page = agent
+        .call(
+            "GET",
+            &format!("/events?after={cursor}&deployment_id=resume-1"),
+            None,
+        )
+        .json();
+    let seqs: Vec<u64> = page["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["seq"].as_u64().unwrap())
+        .collect();
+    assert_eq!((seqs, &page["gap"]), (after.clone(), &json!(false)));
+    let mut ws = ws_open(
+        agent.port,
+        &format!("?after={cursor}&deployment_id=resume-1"),
+    );
+    assert_eq!(ws_text(&mut ws)["seq"], after[0]);
+
+    // Retention pruned all but the newest event: a gap says how many were lost.
+    store.prune_events(i64::MAX).unwrap();
+    let newest = after[4];
+    let mut sse = Sse::open(agent.port, "?deployment_id=resume-1", Some(cursor));
+    let gap = sse.next();
+    assert_eq!((gap.id, gap.event.as_str()), (None, "gap"), "{}", gap.data);
+    assert_eq!(
+        (&gap.data["data"]["lost"], &gap.data["data"]["to"]),
+        (&json!(newest - cursor - 1), &json!(newest - 1)),
+        "{}",
+        gap.data
+    );
+    assert_eq!(sse.event_id(), newest);
+    let page = agent
+        .call("GET", &format!("/events?after={cursor}"), None)
+        .json();
+    assert_eq!(
+        (&page["gap"], &page["lost"]["count"], &page["next_after"]),
+        (
+            &json!(true),
+            &json!(newest - cursor - 1),
+            &json!(newest - 1)
+        ),
+        "{page}"
+    );
+}
+
+/// Commits `n` progress events in one SQLite transaction: a burst that reaches the
+/// agent's relay at once, however slowly the machine appends one event at a time
+/// (`Store::append_event` commits each). Their sequence numbers.
+fn burst(agent: &Agent, deployment_id: &str, n: u64) -> Vec<u64> {
+    let mut db = rusqlite::Connection::open(agent.dir.path().join("state.db")).unwrap();
+    db.busy_timeout(Duration::from_secs(60)).unwrap();
+    let tx = db
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .unwrap();
+    let base: u64 = tx
+        .query_row("SELECT COALESCE(MAX(seq), 0) FROM events", [], |r| r.get(0))
+        .unwrap();
+    tx.execute(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?3)
+         INSERT INTO events (seq, at, deployment_id, operation_id, kind, data)
+         SELECT ?1 + i, ?2, ?4, NULL, 'progress', '{\"n\":' || i || '}' FROM n",
+        rusqlite::params![base, slipway_engine::now_ms(), n, deployment_id],
+    )
+    .unwrap();
+    tx.commit().unwrap();
+    (base + 1..=base + n).collect()
+}
+
+#[test]
+fn a_30000_event_burst_is_delivered_whole_or_its_loss_signalled() {
+    // A publish limit and a ring well below the burst, so both are crossed.
+    let agent = Agent::start(&["--publish-rate", "5000", "--ring-events", "5000"]);
+    let mut sse = Sse::open(agent.port, "?deployment_id=burst-1", None);
+    let written = burst(&agent, "burst-1", 30_000);
+    let (mut got, mut lost) = (Vec::new(), 0);
+    while got.len() + lost < 30_000 {
+        let f = sse.next();
+        match f.id {
+            Some(id) => got.push(id),
+            None => {
+                assert_eq!(f.event, "gap", "{}", f.data);
+                lost += usize::try_from(
+                    f.data["data"]["lost"]
+                        .as_u64()
+                        .expect("a gap says how many were lost"),
+                )
+                .unwrap();
+            }
+        }
+    }
+    assert_eq!(
+        lost, 0,
+        "nothing was pruned from the store, so nothing may be lost"
+    );
+    assert_eq!(got, written, "every event once, in store order");
+    let metrics = call(agent.port, "GET", "/metrics", Some(READ_TOKEN), None).body;
+    let delayed: u64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("infra_events_delayed_total "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{metrics}"));
+    assert!(
+        delayed > 0,
+        "the burst crossed the publish limit:\n{metrics}"
+    );
+}
+
+#[test]
+fn closed_event_subscribers_free_their_slots_within_5_s_on_an_idle_agent() {
+    let agent = Agent::start(&[]);
+    let port = agent.port;
+    let within = Duration::from_secs(5);
+    // A WebSocket the client closes with a Close frame (masked, empty).
+    let mut ws = ws_open(port, "");
+    wait_subscribers(port, 1, within, "a WebSocket opened");
+    ws.write_all(&[0x88, 0x80, 0, 0, 0, 0]).unwrap();
+    wait_subscribers(port, 0, within, "a WebSocket closed with a Close frame");
+    // One whose client just goes, and an SSE stream likewise.
+    let ws = ws_open(port, "");
+    let sse = Sse::open(port, "", None);
+    wait_subscribers(port, 2, within, "a WebSocket and an SSE stream opened");
+    drop(ws);
+    drop(sse);
+    wait_subscribers(port, 0, within, "connections dropped by their clients");
+}

@@ -5,7 +5,7 @@
 //! events the rate limit dropped, and the process's memory over time.
 //!
 //!   slipway-event-load [--seconds 60] [--subscribers 1000] [--rate 10000] [--filtered]
-//!                      [--ring-events 1000000] [--via-store]
+//!                      [--ring-events 1000000] [--via-store] [--help]
 //!
 //! `--filtered`: each subscriber follows one deployment id and events are spread over
 //! as many ids (a dashboard per deployment); otherwise every subscriber gets every event.
@@ -25,13 +25,75 @@ fn now_us() -> u64 {
         .map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
 }
 
-fn arg(name: &str, default: u64) -> u64 {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
+const USAGE: &str = "\
+slipway-event-load: a bounded load generator for the agent's event stream
+
+usage: slipway-event-load [--seconds 60] [--subscribers 1000] [--rate 10000] [--filtered]
+                          [--ring-events 1000000] [--via-store]
+
+  --seconds N        publish for N seconds (default 60)
+  --subscribers N    SSE subscribers over TCP (default 1000)
+  --rate N           events published per second (default 10000)
+  --ring-events N    the ring's size in events (default 1000000)
+  --filtered         each subscriber follows one deployment id
+  --via-store        append each event to the store; the agent's relay carries it
+  -h, --help         print this help
+";
+
+/// What to run.
+#[derive(Debug, PartialEq, Eq)]
+struct Load {
+    seconds: u64,
+    subscribers: u64,
+    rate: u64,
+    ring_events: u64,
+    filtered: bool,
+    via_store: bool,
+}
+
+/// What the command line asks for.
+#[derive(Debug, PartialEq, Eq)]
+enum Args {
+    Run(Load),
+    Help,
+    /// A usage error: the message.
+    Bad(String),
+}
+
+fn parse(args: &[String]) -> Args {
+    let mut load = Load {
+        seconds: 60,
+        subscribers: 1000,
+        rate: 10_000,
+        ring_events: 1_000_000,
+        filtered: false,
+        via_store: false,
+    };
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let field = match a.as_str() {
+            "-h" | "--help" => return Args::Help,
+            "--filtered" => {
+                load.filtered = true;
+                continue;
+            }
+            "--via-store" => {
+                load.via_store = true;
+                continue;
+            }
+            "--seconds" => &mut load.seconds,
+            "--subscribers" => &mut load.subscribers,
+            "--rate" => &mut load.rate,
+            "--ring-events" => &mut load.ring_events,
+            other => return Args::Bad(format!("unknown argument `{other}`")),
+        };
+        match it.next().map(|v| v.parse::<u64>()) {
+            Some(Ok(n)) => *field = n,
+            Some(Err(_)) => return Args::Bad(format!("{a} takes a whole number")),
+            None => return Args::Bad(format!("{a} needs a value")),
+        }
+    }
+    Args::Run(load)
 }
 
 fn rss_kb(field: &str) -> u64 {
@@ -130,11 +192,33 @@ async fn subscriber(port: u16, filter: Option<String>, stats: Arc<Stats>, until:
     }
 }
 
-fn main() {
-    let seconds = arg("--seconds", 60);
-    let subscribers = arg("--subscribers", 1000);
-    let rate = arg("--rate", 10_000);
-    let filtered = std::env::args().any(|a| a == "--filtered");
+fn main() -> std::process::ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match parse(&args) {
+        Args::Help => {
+            print!("{USAGE}");
+            std::process::ExitCode::SUCCESS
+        }
+        Args::Bad(why) => {
+            eprintln!("slipway-event-load: {why}\n\n{USAGE}");
+            std::process::ExitCode::from(2)
+        }
+        Args::Run(load) => {
+            run(&load);
+            std::process::ExitCode::SUCCESS
+        }
+    }
+}
+
+fn run(load: &Load) {
+    let Load {
+        seconds,
+        subscribers,
+        rate,
+        ring_events,
+        filtered,
+        via_store,
+    } = *load;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -145,8 +229,7 @@ fn main() {
         let mut cfg = AgentConfig::new("127.0.0.1:0".parse().expect("an address"), dir.clone(), String::new());
         cfg.ring.max_subscribers = usize::try_from(subscribers).unwrap_or(usize::MAX) + 10;
         cfg.ring.publish_per_sec = u32::try_from(rate).unwrap_or(u32::MAX);
-        cfg.ring.max_events = usize::try_from(arg("--ring-events", 1_000_000)).unwrap_or(usize::MAX);
-        let via_store = std::env::args().any(|a| a == "--via-store");
+        cfg.ring.max_events = usize::try_from(ring_events).unwrap_or(usize::MAX);
         let agent = AppState::new(cfg, store.clone());
         agent.ready.store(true, Ordering::SeqCst);
         if via_store {
@@ -228,7 +311,7 @@ fn main() {
         let secs = started.elapsed().as_secs_f64() - 3.0;
         let delivered = stats.delivered.load(Ordering::Relaxed);
         let expected = if filtered { sent } else { sent * subscribers };
-        println!("seconds={seconds} subscribers={subscribers} rate={rate}/s filtered={filtered} ring_events={}", arg("--ring-events", 1_000_000));
+        println!("seconds={seconds} subscribers={subscribers} rate={rate}/s filtered={filtered} ring_events={ring_events}");
         println!("published={} dropped_by_rate_limit={}", ring.published.load(Ordering::Relaxed), ring.dropped.load(Ordering::Relaxed));
         #[allow(clippy::cast_precision_loss)]
         let per_sec = delivered as f64 / secs;
@@ -237,4 +320,32 @@ fn main() {
         println!("rss_mb start={} samples={:?} peak={}", rss_start / 1024, rss_samples, rss_kb("VmHWM:") / 1024);
         let _ = std::fs::remove_dir_all(&dir);
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(a: &[&str]) -> Args {
+        parse(&a.iter().map(ToString::to_string).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn help_and_bad_arguments_run_no_load() {
+        assert_eq!(args(&["--help"]), Args::Help);
+        assert_eq!(args(&["--seconds", "5", "-h"]), Args::Help);
+        assert_eq!(
+            args(&["--bogus"]),
+            Args::Bad("unknown argument `--bogus`".into())
+        );
+        assert!(matches!(args(&["--rate", "fast"]), Args::Bad(_)));
+        assert!(matches!(args(&["--rate"]), Args::Bad(_)));
+        let Args::Run(l) = args(&["--seconds", "5", "--filtered", "--via-store"]) else {
+            panic!("not a run");
+        };
+        assert_eq!(
+            (l.seconds, l.subscribers, l.filtered, l.via_store),
+            (5, 1000, true, true)
+        );
+    }
 }
