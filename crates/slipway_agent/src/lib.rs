@@ -6,16 +6,16 @@
 
 mod auth;
 mod events;
-mod idempotency;
 mod guard;
+mod idempotency;
 mod local_token;
 mod metrics;
 mod openapi;
 mod problem;
 mod relay;
 mod routes;
-mod staging;
 mod server;
+mod staging;
 mod trace;
 
 pub use auth::{parse_tokens, Scope, Token};
@@ -286,7 +286,9 @@ pub async fn serve(mut cfg: AgentConfig) -> Result<(), AgentError> {
             )));
         }
     }
-    for sub in ["logs", "requests", "specs"] {
+    // Inline specs only: requests, parameters and logs live in the store, shared by
+    // every agent on it.
+    for sub in ["specs"] {
         let p = cfg.data_dir.join(sub);
         std::fs::create_dir_all(&p).map_err(|source| AgentError::DataDir {
             path: p.clone(),
@@ -400,7 +402,11 @@ pub async fn serve(mut cfg: AgentConfig) -> Result<(), AgentError> {
                 "drain deadline passed: engine calls cancelled; the next start reconciles the interrupted operations",
                 &serde_json::json!({ "stage": "shutdown", "running": running, "cancelled": cancelled }),
             );
-            st.log("info", "stopped", &serde_json::json!({ "stage": "shutdown" }));
+            st.log(
+                "info",
+                "stopped",
+                &serde_json::json!({ "stage": "shutdown" }),
+            );
             std::process::exit(0);
         }
     };

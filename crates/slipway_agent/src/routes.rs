@@ -229,23 +229,16 @@ fn redact(text: &str, out_dir: &str) -> String {
 /// Appends to the log of `logs_ref` (the operation id): what failed, then the
 /// engine's own output, secrets redacted.
 fn write_log(state: &AppState, logs_ref: &str, text: &str, out_dir: &str) {
-    use std::io::Write as _;
     if text.trim().is_empty() {
         return;
     }
-    let path = state
-        .cfg
-        .data_dir
-        .join("logs")
-        .join(format!("{logs_ref}.log"));
-    if let Ok(mut f) = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-    {
-        let _ = writeln!(f, "{}", redact(text, out_dir));
-    }
+    let mut line = redact(text, out_dir);
+    line.push('\n');
+    let _ = state
+        .store
+        .append_log(logs_ref, &line, slipway_engine::now_ms());
 }
+
 /// The dashboard: deployments, status, drift, audit log, live events and a topology
 /// picture, from this API (no outside resources; the token stays in the tab).
 async fn index() -> Response {
@@ -347,10 +340,6 @@ fn compose() -> String {
     "compose".into()
 }
 
-fn request_file(st: &AppState, name: &str) -> PathBuf {
-    st.cfg.data_dir.join("requests").join(name)
-}
-
 fn digest_of<T: Serialize>(v: &T) -> String {
     hex(&Sha256::digest(serde_json::to_vec(v).unwrap_or_default()))
 }
@@ -385,7 +374,10 @@ impl InlineSpec {
         }
         let private = |d: &std::path::Path| {
             use std::os::unix::fs::DirBuilderExt;
-            std::fs::DirBuilder::new().recursive(true).mode(0o700).create(d)
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(d)
         };
         private(&dir).map_err(|_| Problem::internal("cannot store the inline spec"))?;
         let spec = InlineSpec {
@@ -434,7 +426,9 @@ fn rooted_spec(st: &AppState, template: &str, p: &std::path::Path) -> Result<Pat
         .filter_map(|r| r.canonicalize().ok())
         .any(|r| real.starts_with(r));
     if !allowed {
-        return Err(Problem::validation(format!("template_spec `{template}` is outside the folders this agent may read (--spec-root)")));
+        return Err(Problem::validation(format!(
+            "template_spec `{template}` is outside the folders this agent may read (--spec-root)"
+        )));
     }
     if real.is_file() {
         return Ok(real);
@@ -486,11 +480,15 @@ async fn generate(
     }
     let hash = digest_of(&req);
     if let Some(id) = &req.deployment_id {
-        if let Ok(text) = std::fs::read_to_string(request_file(&st, &format!("{id}.generate.json")))
-        {
-            let stored: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-            if stored["request_digest"] == json!(hash) {
-                let mut r = json_bytes(StatusCode::OK, Bytes::from(stored["response"].to_string()));
+        let (store, lookup) = (st.store.clone(), id.clone());
+        let stored = blocking(move || store.generate_record(&lookup))
+            .await?
+            .map_err(|e| Problem::internal(e.to_string()))?;
+        if let Some(stored) = stored {
+            // The deployment id names the request: an identical retry gets the
+            // stored answer, from whichever agent on this store first took it.
+            if stored.request_digest == hash {
+                let mut r = json_bytes(StatusCode::OK, Bytes::from(stored.response));
                 r.headers_mut()
                     .insert("idempotent-replay", HeaderValue::from_static("true"));
                 return Ok(r);
@@ -549,7 +547,10 @@ async fn generate(
         let final_out = options2.out.clone().unwrap_or_default();
         let staged = crate::staging::stage(&options2, &final_out, &profile)?;
         if let Some(id) = &options2.deployment_id {
-            let project = options2.project.clone().unwrap_or_else(|| staged.project.clone());
+            let project = options2
+                .project
+                .clone()
+                .unwrap_or_else(|| staged.project.clone());
             let target = format!("{project}/{}/{}", options2.environment, options2.runtime);
             if let Some(d) = store.deployment(id)? {
                 if d.spec_hash != staged.spec_hash || d.target != target {
@@ -632,11 +633,15 @@ async fn generate(
         "build_id": reg.report.build_id, "out_dir": dep.out_dir, "artifacts": artifacts,
         "policy": { "profile": req.policy_profile.clone().unwrap_or_else(|| "default".into()), "passed": true, "findings": findings },
     });
-    let record = json!({ "request_digest": hash, "request": req, "response": response });
-    let _ = std::fs::write(
-        request_file(&st, &format!("{}.generate.json", dep.id)),
-        record.to_string(),
-    );
+    let record = slipway_engine::GenerateRecord {
+        deployment_id: dep.id.clone(),
+        request_digest: hash,
+        request: json!(req).to_string(),
+        response: response.to_string(),
+        created_at: slipway_engine::now_ms(),
+    };
+    let store = st.store.clone();
+    let _ = blocking(move || store.put_generate_record(&record)).await?;
     Ok(json_bytes(
         StatusCode::OK,
         Bytes::from(response.to_string()),
@@ -657,13 +662,17 @@ fn links(id: &str, op: &str) -> Value {
     json!({ "status": format!("/status/{id}"), "events": format!("/events?deployment_id={id}"), "logs": format!("/logs/{op}"), "audit": format!("/audit?deployment_id={id}") })
 }
 
-/// Parameters a deployment was generated with (image map, project, output).
-fn stored_parameters(st: &AppState, id: &str) -> Parameters {
-    std::fs::read_to_string(request_file(st, &format!("{id}.generate.json")))
-        .ok()
-        .and_then(|t| serde_json::from_str::<Value>(&t).ok())
-        .and_then(|v| serde_json::from_value(v["request"]["parameters"].clone()).ok())
-        .unwrap_or_default()
+/// Parameters a deployment was generated with (image map, project, output), as the
+/// store keeps them for every agent.
+async fn stored_parameters(st: &AppState, id: &str) -> Result<Parameters, Problem> {
+    let (store, lookup) = (st.store.clone(), id.to_string());
+    let rec = blocking(move || store.generate_record(&lookup))
+        .await?
+        .map_err(|e| Problem::internal(e.to_string()))?;
+    Ok(rec
+        .and_then(|r| serde_json::from_str::<Value>(&r.request).ok())
+        .and_then(|v| serde_json::from_value(v["parameters"].clone()).ok())
+        .unwrap_or_default())
 }
 
 async fn deploy(
@@ -695,7 +704,7 @@ async fn deploy(
         }
     }
     let op_id = claim(&st, &dep.target)?;
-    let params = stored_parameters(&st, &id);
+    let params = stored_parameters(&st, &id).await?;
     let mut options = deploy_options(
         PathBuf::from(&dep.spec_path),
         &dep.environment,
@@ -743,8 +752,7 @@ async fn rollback(
 ) -> Result<Response, Problem> {
     let (who, req): (String, DeploymentRef) = mutating(&st, &headers, body)?;
     check_id(&req.deployment_id)?;
-    let keyed =
-        crate::idempotency::key_of(&headers, &who, "POST /rollback", &digest_of(&req))?;
+    let keyed = crate::idempotency::key_of(&headers, &who, "POST /rollback", &digest_of(&req))?;
     if let Some(k) = &keyed {
         if let Some(replay) = crate::idempotency::prior(&st, k).await? {
             return Ok(replay);
@@ -855,9 +863,22 @@ async fn start_operation(
     let task_state = st.clone();
     let mut ops = st.ops(who);
     ops.operation_id = Some(op_id.to_string());
-    let (target, env, out_dir) = (dep.target.clone(), dep.environment.clone(), dep.out_dir.clone());
+    let (target, env, out_dir) = (
+        dep.target.clone(),
+        dep.environment.clone(),
+        dep.out_dir.clone(),
+    );
     tokio::task::spawn_blocking(move || {
-        run_operation(&task_state, &ops, &target, plan_only, call, tx, &env, &out_dir);
+        run_operation(
+            &task_state,
+            &ops,
+            &target,
+            plan_only,
+            call,
+            tx,
+            &env,
+            &out_dir,
+        );
     });
     rx.await
         .map_err(|_| Problem::internal("the operation's task ended without an answer"))?
@@ -989,7 +1010,12 @@ fn run_operation(
                 OpsError::Runtime(r) => r.engine_output().unwrap_or(""),
                 _ => "",
             };
-            write_log(st, &op_id, &format!("{op_id} failed: {e}\n{engine}"), out_dir);
+            write_log(
+                st,
+                &op_id,
+                &format!("{op_id} failed: {e}\n{engine}"),
+                out_dir,
+            );
             if held.is_none() && first.is_some() {
                 held = Some(Err(ops_problem(e, Some(&op_id))));
             }
@@ -1074,6 +1100,9 @@ async fn render_status(st: &Arc<AppState>, id: &str) -> Result<Bytes, Problem> {
     if let Some(op) = &status.operation {
         v["links"] = links(id, &op.id);
     }
+    // What it was generated with (image map, project, output), from the store, so
+    // every agent on it shows the same.
+    v["parameters"] = json!(stored_parameters(st, id).await?);
     let body = Bytes::from(v.to_string());
     if let Ok(mut c) = st.status_cache.lock() {
         if c.len() > 10_000 {
@@ -1215,8 +1244,11 @@ async fn logs(
     if !valid_id(&r) {
         return Err(Problem::not_found("no such log"));
     }
-    let text = std::fs::read_to_string(st.cfg.data_dir.join("logs").join(format!("{r}.log")))
-        .map_err(|_| Problem::not_found("no such log"))?;
+    let store = st.store.clone();
+    let text = blocking(move || store.log(&r))
+        .await?
+        .map_err(|e| Problem::internal(e.to_string()))?
+        .ok_or_else(|| Problem::not_found("no such log"))?;
     Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response())
 }
 

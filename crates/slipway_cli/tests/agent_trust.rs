@@ -604,3 +604,37 @@ fn a_refused_generate_leaves_every_file_as_it_was() {
     let specs = agent.dir.path().join("agent/specs");
     assert!(!specs.exists() || std::fs::read_dir(&specs).unwrap().next().is_none());
 }
+
+/// Two agents on one PostgreSQL: a generate retried on the second returns the first's
+/// stored answer, and both show the same parameters (all of it lives in the store).
+#[test]
+#[ignore = "needs PostgreSQL (and docker for /status health)"]
+fn two_agents_on_one_postgres_agree() {
+    let db = PgDatabase::new("two");
+    let mut a = Agent::start(&[], Some(&db.url));
+    let b = Agent::start(&[], Some(&db.url));
+    let spec = a.app(
+        "two",
+        &format!("two{}", std::process::id()),
+        free_port(),
+        "two",
+    );
+    let first = a.generate(&spec, "two-1");
+    assert_eq!(first.status, 200, "{}", first.body);
+    let again = b.generate(&spec, "two-1");
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert_eq!(again.header("idempotent-replay").as_deref(), Some("true"));
+    assert_eq!(
+        again.json(),
+        first.json(),
+        "the second agent replays the first's answer"
+    );
+    let pa = status(&a, "two-1")["parameters"].clone();
+    let pb = status(&b, "two-1")["parameters"].clone();
+    assert_eq!(pa, pb);
+    assert_eq!(
+        pa["image_map"][support::agent::PY],
+        support::agent::PY_LOCAL,
+        "{pa}"
+    );
+}

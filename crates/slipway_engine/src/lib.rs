@@ -44,7 +44,7 @@ pub use operation::RELEASED;
 pub use slipway_runtime::process::cancel_all as cancel_engine_calls;
 pub use slipway_runtime::{ApplyOptions, HealthReport, Plan, RUNTIMES};
 pub use slipway_store::{
-    verify_chain, AuditRecord, Deployment, IdempotencyRecord, NewEvent, Phase, Store, StoreError,
+    verify_chain, AuditRecord, Deployment, GenerateRecord, IdempotencyRecord, NewEvent, Phase, Store, StoreError,
     Transition,
 };
 

@@ -65,6 +65,9 @@ fn postgres_message(e: &::postgres::Error) -> String {
     msg
 }
 
+/// How much of one operation's log is kept (its newest part).
+pub const LOG_MAX_BYTES: usize = 256 * 1024;
+
 /// The default store: a SQLite file under `.slipway/` in the working folder.
 pub const DEFAULT_URL: &str = "sqlite://.slipway/state.db";
 
@@ -136,6 +139,15 @@ pub trait Store: Send + Sync {
     fn idempotency(&self, key: &str, now: i64) -> Result<Option<IdempotencyRecord>>;
     /// Forgets `key` (its outcome is no longer the truth, so the next request runs).
     fn drop_idempotency(&self, key: &str) -> Result<()>;
+
+    /// Stores the request deployment `rec.deployment_id` was generated from, unless
+    /// one is stored already; the stored one otherwise.
+    fn put_generate_record(&self, rec: &GenerateRecord) -> Result<Result<(), GenerateRecord>>;
+    fn generate_record(&self, deployment_id: &str) -> Result<Option<GenerateRecord>>;
+    /// Appends `text` to the log `log_ref` (an operation id), keeping its last
+    /// `LOG_MAX_BYTES`.
+    fn append_log(&self, log_ref: &str, text: &str, at: i64) -> Result<()>;
+    fn log(&self, log_ref: &str) -> Result<Option<String>>;
 
     fn append_event(&self, e: &NewEvent<'_>, at: i64) -> Result<i64>;
     fn events(&self, deployment_id: Option<&str>, after: i64, limit: usize) -> Result<Vec<Event>>;

@@ -80,6 +80,7 @@ impl Backend for PostgresDb {
     const MIGRATIONS: &'static [&'static str] = &[
         include_str!("migrations/postgres/001_initial.sql"),
         include_str!("migrations/postgres/002_idempotency.sql"),
+        include_str!("migrations/postgres/003_agent_records.sql"),
     ];
 
     fn transaction<T>(&self, mut f: impl FnMut(&mut dyn Tx) -> Result<T>) -> Result<T> {

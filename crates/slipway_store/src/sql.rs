@@ -3,8 +3,9 @@
 //! the SQLite backend rewrites to `?1`.
 
 use crate::types::{
-    audit_hash, AuditRecord, Deployment, DriftFinding, DriftScan, Event, IdempotencyRecord, Lease,
-    LeaseRef, NewAudit, NewEvent, Operation, Phase, Release, Transition, GENESIS,
+    audit_hash, AuditRecord, Deployment, DriftFinding, DriftScan, Event, GenerateRecord,
+    IdempotencyRecord, Lease, LeaseRef, NewAudit, NewEvent, Operation, Phase, Release, Transition,
+    GENESIS,
 };
 use crate::{Result, Store, StoreError};
 use std::fmt::Write as _;
@@ -91,6 +92,20 @@ const AUDIT_COLS: &str =
     "seq, at, deployment_id, operation_id, kind, action, actor, detail, prev_hash, hash";
 const EVENT_COLS: &str = "seq, at, deployment_id, operation_id, kind, data";
 const IDEMPOTENCY_COLS: &str = "key, request_hash, operation_id, response, created_at, expires_at";
+
+fn generate_record(r: &Row) -> Result<GenerateRecord> {
+    Ok(GenerateRecord {
+        deployment_id: text(&r[0])?,
+        request_digest: text(&r[1])?,
+        request: text(&r[2])?,
+        response: text(&r[3])?,
+        created_at: int(&r[4])?,
+    })
+}
+
+fn text_of(c: &Cell) -> Result<String> {
+    text(c)
+}
 
 fn idempotency(r: &Row) -> Result<IdempotencyRecord> {
     Ok(IdempotencyRecord {
@@ -438,6 +453,59 @@ impl<B: Backend> Store for SqlStore<B> {
         self.db.transaction(|tx| {
             tx.exec("DELETE FROM idempotency WHERE key = $1", &[t(key)])?;
             Ok(())
+        })
+    }
+
+    fn put_generate_record(&self, r: &GenerateRecord) -> Result<Result<(), GenerateRecord>> {
+        self.db.transaction(|tx| {
+            tx.exec(
+                "INSERT INTO generate_requests (deployment_id, request_digest, request, response, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (deployment_id) DO NOTHING",
+                &[t(&r.deployment_id), t(&r.request_digest), t(&r.request), t(&r.response), i(r.created_at)],
+            )?;
+            let rows = tx.query(
+                "SELECT deployment_id, request_digest, request, response, created_at FROM generate_requests WHERE deployment_id = $1",
+                &[t(&r.deployment_id)],
+            )?;
+            let held = first(&rows, generate_record)?
+                .ok_or_else(|| StoreError::Corrupt("generate record vanished".into()))?;
+            Ok(if held == *r { Ok(()) } else { Err(held) })
+        })
+    }
+
+    fn generate_record(&self, deployment_id: &str) -> Result<Option<GenerateRecord>> {
+        self.read(
+            "SELECT deployment_id, request_digest, request, response, created_at FROM generate_requests WHERE deployment_id = $1",
+            &[t(deployment_id)],
+            |r| first(r, generate_record),
+        )
+    }
+
+    fn append_log(&self, log_ref: &str, text: &str, at: i64) -> Result<()> {
+        self.db.transaction(|tx| {
+            let old = tx.query("SELECT text FROM logs WHERE ref = $1", &[t(log_ref)])?;
+            let mut all = match old.first() {
+                Some(r) => text_of(&r[0])?,
+                None => String::new(),
+            };
+            all.push_str(text);
+            if all.len() > crate::LOG_MAX_BYTES {
+                let mut cut = all.len() - crate::LOG_MAX_BYTES;
+                while !all.is_char_boundary(cut) {
+                    cut += 1;
+                }
+                all.drain(..cut);
+            }
+            tx.exec(
+                "INSERT INTO logs (ref, text, updated_at) VALUES ($1, $2, $3) ON CONFLICT (ref) DO UPDATE SET text = excluded.text, updated_at = excluded.updated_at",
+                &[t(log_ref), t(&all), i(at)],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn log(&self, log_ref: &str) -> Result<Option<String>> {
+        self.read("SELECT text FROM logs WHERE ref = $1", &[t(log_ref)], |r| {
+            r.first().map(|row| text_of(&row[0])).transpose()
         })
     }
 

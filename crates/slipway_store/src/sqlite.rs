@@ -214,6 +214,7 @@ impl Backend for SqliteDb {
     const MIGRATIONS: &'static [&'static str] = &[
         include_str!("migrations/sqlite/001_initial.sql"),
         include_str!("migrations/sqlite/002_idempotency.sql"),
+        include_str!("migrations/sqlite/003_agent_records.sql"),
     ];
 
     fn transaction<T>(&self, mut f: impl FnMut(&mut dyn Tx) -> Result<T>) -> Result<T> {

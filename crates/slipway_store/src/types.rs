@@ -279,3 +279,16 @@ pub struct IdempotencyRecord {
     pub created_at: i64,
     pub expires_at: i64,
 }
+
+/// The request a deployment was generated from through the agent, and its answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GenerateRecord {
+    pub deployment_id: String,
+    /// sha256 of the request body, for telling a retry from another request.
+    pub request_digest: String,
+    /// The request (JSON): its `parameters` are what later deploys use.
+    pub request: String,
+    /// The answer (JSON), replayed to an identical retry.
+    pub response: String,
+    pub created_at: i64,
+}

@@ -3,8 +3,8 @@
 //! `SLIPWAY_TEST_DATABASE_URL`, by default the role and database that script creates).
 
 use slipway_store::{
-    verify_chain, Deployment, DriftFinding, DriftScan, IdempotencyRecord, Lease, NewAudit,
-    NewEvent, Operation, Phase, Release, Store, Transition,
+    verify_chain, Deployment, DriftFinding, DriftScan, GenerateRecord, IdempotencyRecord, Lease,
+    NewAudit, NewEvent, Operation, Phase, Release, Store, Transition,
 };
 use std::sync::Arc;
 
@@ -258,6 +258,36 @@ fn idempotency_keys(s: &dyn Store) {
     assert!(s.idempotency("ci POST /deploy k1", 1500).unwrap().is_none());
 }
 
+fn agent_records(s: &dyn Store) {
+    let rec = GenerateRecord {
+        deployment_id: "d1".into(),
+        request_digest: "h1".into(),
+        request: "{\"parameters\":{}}".into(),
+        response: "{}".into(),
+        created_at: 5,
+    };
+    assert!(s.put_generate_record(&rec).unwrap().is_ok());
+    let other = GenerateRecord {
+        request_digest: "h2".into(),
+        ..rec.clone()
+    };
+    assert_eq!(s.put_generate_record(&other).unwrap().unwrap_err(), rec);
+    assert_eq!(s.generate_record("d1").unwrap(), Some(rec));
+    assert!(s.generate_record("nope").unwrap().is_none());
+    assert!(s.log("op1").unwrap().is_none());
+    s.append_log("op1", "first\n", 1).unwrap();
+    s.append_log("op1", "second\n", 2).unwrap();
+    assert_eq!(s.log("op1").unwrap().as_deref(), Some("first\nsecond\n"));
+    let big = "x".repeat(slipway_store::LOG_MAX_BYTES);
+    s.append_log("op1", &big, 3).unwrap();
+    let kept = s.log("op1").unwrap().unwrap();
+    assert_eq!(
+        kept.len(),
+        slipway_store::LOG_MAX_BYTES,
+        "the newest part is kept"
+    );
+}
+
 fn audit_chain(s: &dyn Store) {
     for n in 0..20 {
         let kind = if n % 2 == 0 { "intent" } else { "outcome" };
@@ -441,6 +471,7 @@ fn contract(open: &Opener) {
     deployments_and_operations(s.as_ref());
     leases(s.as_ref());
     idempotency_keys(s.as_ref());
+    agent_records(s.as_ref());
     audit_chain(s.as_ref());
     drift_and_events(s.as_ref());
     // Opening again runs no migration twice and sees the same data.
