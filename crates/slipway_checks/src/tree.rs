@@ -243,9 +243,14 @@ impl Tree {
                     .first()
                     .is_some_and(|d| d.get("jobs").is_some() && d.get("on").is_some());
             if is_compose_name(name) {
-                let Some(root) = docs.into_iter().next() else {
-                    return;
-                };
+                // An empty compose file is still one (Compose refuses it; CMP001 says so).
+                let root = docs.into_iter().next().unwrap_or_else(|| Node {
+                    value: yaml::Value::Scalar {
+                        text: String::new(),
+                        plain: true,
+                    },
+                    span: slipway_diagnostics::Span::new(0, 0),
+                });
                 Kind::Compose { root, is_override }
             } else if workflow {
                 let Some(root) = docs.into_iter().next() else {

@@ -3,10 +3,14 @@
 //! hostile file cannot exhaust memory. Scalars keep their source text; typing is done
 //! by the reader (`as_bool`, `as_u64`), so `version: 3.10` stays `"3.10"`.
 
+mod merge;
+mod relax;
+
+use relax::Shifts;
 use slipway_diagnostics::{Diagnostic, SourceFile, Span};
 use std::collections::HashMap;
 use yaml_rust2::parser::{Event, Parser};
-use yaml_rust2::scanner::{Marker, TScalarStyle};
+use yaml_rust2::scanner::{Marker, Scanner, TScalarStyle, Token, TokenType};
 
 /// Limits on what one YAML file may cost.
 #[derive(Debug, Clone, Copy)]
@@ -189,8 +193,19 @@ enum Frame {
     },
 }
 
+/// Why building the tree stopped.
+enum Stop {
+    /// The text is not YAML the scanner accepts (a relaxed retry may help).
+    Syntax(Diagnostic),
+    /// A budget, an alias or a merge key: final.
+    Refused(Diagnostic),
+}
+
 struct Builder<'a> {
-    file: &'a SourceFile,
+    name: &'a str,
+    /// The text being parsed: the user's, or its relaxed copy (see `relax`).
+    text: &'a str,
+    shifts: &'a Shifts,
     budget: Budget,
     char_to_byte: Option<Vec<usize>>,
     stack: Vec<Frame>,
@@ -199,39 +214,54 @@ struct Builder<'a> {
     docs: Vec<Node>,
 }
 
+/// A byte offset for every char index of `text`, when it is not ASCII (scanner marks
+/// count chars).
+fn char_table(text: &str) -> Option<Vec<usize>> {
+    (!text.is_ascii()).then(|| {
+        let mut t: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
+        t.push(text.len());
+        t
+    })
+}
+
+fn byte_of(table: Option<&Vec<usize>>, text: &str, char_index: usize) -> usize {
+    match table {
+        Some(t) => t.get(char_index).copied().unwrap_or(text.len()),
+        None => char_index.min(text.len()),
+    }
+}
+
 impl Builder<'_> {
     fn offset(&self, m: &Marker) -> usize {
-        match &self.char_to_byte {
-            Some(table) => table
-                .get(m.index())
-                .copied()
-                .unwrap_or(self.file.text.len()),
-            None => m.index().min(self.file.text.len()),
-        }
+        byte_of(self.char_to_byte.as_ref(), self.text, m.index())
+    }
+
+    /// A span in the user's text from offsets in the parsed text.
+    fn span(&self, start: usize, end: usize) -> Span {
+        Span::new(self.shifts.to_original(start), self.shifts.to_original(end))
     }
 
     fn fail(&self, at: usize, message: impl Into<String>) -> Diagnostic {
-        let end = self.file.text[at..]
+        let end = self.text[at..]
             .find('\n')
-            .map_or(self.file.text.len(), |e| at + e);
-        Diagnostic::error("SPEC001", message).at(
-            &self.file.name,
-            Span::new(at, end.max(at + 1).min(self.file.text.len().max(at))),
-        )
+            .map_or(self.text.len(), |e| at + e);
+        let end = end.max(at + 1).min(self.text.len().max(at));
+        Diagnostic::error("SPEC001", message).at(self.name, self.span(at, end))
     }
 
-    fn add(&mut self, node: Node, anchor: usize, at: usize) -> Result<(), Diagnostic> {
+    fn add(&mut self, node: Node, anchor: usize, at: usize) -> Result<(), Stop> {
         self.nodes += 1;
         if self.nodes > self.budget.max_nodes {
-            return Err(self
-                .fail(
+            return Err(Stop::Refused(
+                self.fail(
                     at,
                     format!(
                         "the file has more than {} YAML nodes",
                         self.budget.max_nodes
                     ),
                 )
-                .help("split the file, or remove aliases that expand into very large trees"));
+                .help("split the file, or remove aliases that expand into very large trees"),
+            ));
         }
         if anchor != 0 {
             self.anchors.insert(anchor, node.clone());
@@ -247,81 +277,55 @@ impl Builder<'_> {
         Ok(())
     }
 
-    fn on_event(&mut self, event: Event, mark: &Marker) -> Result<(), Diagnostic> {
+    fn on_event(&mut self, event: Event, mark: &Marker) -> Result<(), Stop> {
         let at = self.offset(mark);
         match event {
-            Event::Scalar(text, style, anchor, _) => {
-                let end = scalar_end(&self.file.text, at, &text, style);
-                let plain = style == TScalarStyle::Plain;
-                self.add(
-                    Node {
-                        value: Value::Scalar { text, plain },
-                        span: Span::new(at, end),
-                    },
-                    anchor,
-                    at,
-                )?;
+            Event::Scalar(text, style, anchor, tag) => {
+                let end = scalar_end(self.text, at, &text, style);
+                // `!!str 16` is the string "16", as if quoted.
+                let str_tag =
+                    tag.is_some_and(|t| t.handle == "tag:yaml.org,2002:" && t.suffix == "str");
+                let plain = style == TScalarStyle::Plain && !str_tag;
+                let node = Node {
+                    value: Value::Scalar { text, plain },
+                    span: self.span(at, end),
+                };
+                self.add(node, anchor, at)?;
             }
             Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
                 if self.stack.len() >= self.budget.max_depth {
-                    return Err(self.fail(
+                    return Err(Stop::Refused(self.fail(
                         at,
                         format!("nesting deeper than {} levels", self.budget.max_depth),
-                    ));
+                    )));
                 }
+                let start = self.shifts.to_original(at);
                 self.stack
                     .push(if matches!(event, Event::SequenceStart(..)) {
                         Frame::Seq {
-                            start: at,
+                            start,
                             anchor,
                             items: Vec::new(),
                         }
                     } else {
                         Frame::Map {
-                            start: at,
+                            start,
                             anchor,
                             entries: Vec::new(),
                             key: None,
                         }
                     });
             }
-            Event::SequenceEnd | Event::MappingEnd => {
-                let (node, anchor) = match self.stack.pop() {
-                    Some(Frame::Seq {
-                        start,
-                        anchor,
-                        items,
-                    }) => (
-                        Node {
-                            value: Value::Seq(items),
-                            span: Span::new(start, at),
-                        },
-                        anchor,
-                    ),
-                    Some(Frame::Map {
-                        start,
-                        anchor,
-                        entries,
-                        ..
-                    }) => (
-                        Node {
-                            value: Value::Map(entries),
-                            span: Span::new(start, at),
-                        },
-                        anchor,
-                    ),
-                    None => return Err(self.fail(at, "unbalanced YAML structure")),
-                };
-                self.add(node, anchor, at)?;
-            }
+            Event::SequenceEnd | Event::MappingEnd => self.close(at)?,
             Event::Alias(id) => {
                 let Some(target) = self.anchors.get(&id).cloned() else {
-                    return Err(self.fail(at, "alias to an unknown anchor"));
+                    return Err(Stop::Refused(self.fail(at, "alias to an unknown anchor")));
                 };
                 self.nodes += target.count();
+                let end = alias_end(self.text, at);
                 let node = Node {
                     value: target.value,
-                    span: Span::new(at, ceil_char(&self.file.text, at + 1)),
+                    span: self.span(at, end),
                 };
                 self.add(node, 0, at)?;
             }
@@ -329,6 +333,65 @@ impl Builder<'_> {
         }
         Ok(())
     }
+
+    /// Ends the innermost collection at `at`; a mapping gets its merge keys applied.
+    fn close(&mut self, at: usize) -> Result<(), Stop> {
+        // A flow collection ends after its closing bracket; a block one where the next
+        // token starts.
+        let flow = matches!(self.text.as_bytes().get(at), Some(b']' | b'}'));
+        let end = self.shifts.to_original(at + usize::from(flow));
+        let (node, anchor) = match self.stack.pop() {
+            Some(Frame::Seq {
+                start,
+                anchor,
+                items,
+            }) => (
+                Node {
+                    value: Value::Seq(items),
+                    span: Span::new(start, end),
+                },
+                anchor,
+            ),
+            Some(Frame::Map {
+                start,
+                anchor,
+                entries,
+                ..
+            }) => {
+                let entries = merge::resolve(entries).map_err(|e| {
+                    Stop::Refused(
+                        Diagnostic::error("SPEC001", e.message)
+                            .at(self.name, e.span)
+                            .help(e.help),
+                    )
+                })?;
+                (
+                    Node {
+                        value: Value::Map(entries),
+                        span: Span::new(start, end),
+                    },
+                    anchor,
+                )
+            }
+            None => return Err(Stop::Refused(self.fail(at, "unbalanced YAML structure"))),
+        };
+        self.add(node, anchor, at)
+    }
+}
+
+/// Where an alias (`*name`) ends.
+fn alias_end(src: &str, start: usize) -> usize {
+    let rest = src.as_bytes().get(start + 1..).unwrap_or(&[]);
+    let len = rest
+        .iter()
+        .take_while(|b| {
+            !matches!(
+                b,
+                b' ' | b'\t' | b'\r' | b'\n' | b',' | b'[' | b']' | b'{' | b'}'
+            )
+        })
+        .count();
+    ceil_char(src, start + 1 + len)
 }
 
 /// Where a scalar ends in the source, from its start and style.
@@ -375,8 +438,100 @@ fn ceil_char(src: &str, i: usize) -> usize {
     i
 }
 
+/// Builds the node tree of `text` (the user's text, or its relaxed copy).
+fn build(
+    file: &SourceFile,
+    text: &str,
+    shifts: &Shifts,
+    budget: Budget,
+) -> Result<Vec<Node>, Stop> {
+    let mut b = Builder {
+        name: &file.name,
+        text,
+        shifts,
+        budget,
+        char_to_byte: char_table(text),
+        stack: Vec::new(),
+        anchors: HashMap::new(),
+        nodes: 0,
+        docs: Vec::new(),
+    };
+    let mut parser = Parser::new_from_str(text);
+    loop {
+        match parser.next_token() {
+            Ok((Event::StreamEnd, _)) => break,
+            Ok((event, mark)) => b.on_event(event, &mark)?,
+            Err(e) => {
+                let at = b.offset(e.marker());
+                return Err(Stop::Syntax(
+                    b.fail(at, format!("invalid YAML: {}", e.info()))
+                        .help("check the indentation and quoting around this position"),
+                ));
+            }
+        }
+    }
+    Ok(b.docs)
+}
+
+/// How much scanning the relaxation may spend, in bytes scanned over all its rounds.
+const RELAX_WORK: usize = 64 << 20;
+
+/// The text with every flow collection and quoted scalar whose continuation lines sit
+/// left of where the YAML 1.2 spec wants them re-indented (go-yaml's leniency, see
+/// `relax`), or `None` when no such region is why the scanner stopped.
+fn relaxed(text: &str) -> Option<(String, Shifts)> {
+    let mut out = text.to_string();
+    let mut shifts = Shifts::default();
+    let mut changed = false;
+    let mut work = 0;
+    while work <= RELAX_WORK {
+        work += out.len().max(1);
+        let Some(start) = unindented_region(&out) else {
+            break;
+        };
+        if !relax::widen(&mut out, &mut shifts, start) {
+            break;
+        }
+        changed = true;
+    }
+    changed.then_some((out, shifts))
+}
+
+/// Where the region starts whose indentation stops yaml-rust2's scanner, if that is
+/// why it stops.
+fn unindented_region(text: &str) -> Option<usize> {
+    let table = char_table(text);
+    let byte = |c: usize| byte_of(table.as_ref(), text, c);
+    let mut scanner = Scanner::new(text.chars());
+    let mut open: Vec<usize> = Vec::new();
+    let mut last = 0;
+    for Token(mark, token) in &mut scanner {
+        last = mark.index();
+        match token {
+            TokenType::FlowSequenceStart | TokenType::FlowMappingStart => open.push(mark.index()),
+            TokenType::FlowSequenceEnd | TokenType::FlowMappingEnd => {
+                open.pop();
+            }
+            _ => {}
+        }
+    }
+    let err = scanner.get_error()?;
+    if !err.info().contains("indentation") {
+        return None;
+    }
+    if let Some(&first) = open.first() {
+        return Some(byte(first));
+    }
+    // The scanner holds tokens back while a simple key may still follow, so the
+    // region's opening token may not have been handed out yet: find it in the text.
+    let at = byte(err.marker().index());
+    relax::open_region(text, byte(last), at)
+        .or_else(|| text[at..].starts_with(['"', '\'']).then_some(at))
+}
+
 /// Parses every document in `file`. A syntax error or a blown budget is one error
-/// diagnostic (`SPEC001`) at the place the parser stopped.
+/// diagnostic (`SPEC001`) at the place the parser stopped. Merge keys are applied;
+/// a repeated key is an error.
 ///
 /// # Errors
 /// The diagnostic describing why the text is not acceptable YAML.
@@ -393,34 +548,15 @@ pub fn parse(file: &SourceFile, budget: Budget) -> Result<Vec<Node>, Diagnostic>
         .in_file(&file.name)
         .help("split the input into smaller files"));
     }
-    let char_to_byte = (!file.text.is_ascii()).then(|| {
-        let mut t: Vec<usize> = file.text.char_indices().map(|(i, _)| i).collect();
-        t.push(file.text.len());
-        t
-    });
-    let mut b = Builder {
-        file,
-        budget,
-        char_to_byte,
-        stack: Vec::new(),
-        anchors: HashMap::new(),
-        nodes: 0,
-        docs: Vec::new(),
+    let first = match build(file, &file.text, &Shifts::default(), budget) {
+        Ok(docs) => return Ok(docs),
+        Err(Stop::Refused(d)) => return Err(d),
+        Err(Stop::Syntax(d)) => d,
     };
-    let mut parser = Parser::new_from_str(&file.text);
-    loop {
-        match parser.next_token() {
-            Ok((Event::StreamEnd, _)) => break,
-            Ok((event, mark)) => b.on_event(event, &mark)?,
-            Err(e) => {
-                let at = b.offset(e.marker());
-                return Err(b
-                    .fail(at, format!("invalid YAML: {}", e.info()))
-                    .help("check the indentation and quoting around this position"));
-            }
-        }
-    }
-    Ok(b.docs)
+    let Some((text, shifts)) = relaxed(&file.text) else {
+        return Err(first);
+    };
+    build(file, &text, &shifts, budget).map_err(|(Stop::Syntax(d) | Stop::Refused(d))| d)
 }
 
 #[cfg(test)]

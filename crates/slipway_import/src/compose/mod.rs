@@ -4,6 +4,7 @@
 //! reported with their file:line and the rest still converts. Secret values found in
 //! `environment` are never carried: the variable becomes a secret reference.
 
+mod legacy;
 mod service;
 mod values;
 
@@ -149,6 +150,10 @@ pub fn import_compose(files: &[Arc<SourceFile>], opts: &ComposeOptions) -> Compo
             ctx.diags.push(d);
             continue;
         };
+        if let Some(d) = legacy::refuse(&file.name, root) {
+            ctx.diags.push(d);
+            continue;
+        }
         // Top-level volumes first: the short volume syntax needs to know the names.
         if let Some(vols) = root.get("volumes").and_then(Node::as_map) {
             declared_volumes.extend(

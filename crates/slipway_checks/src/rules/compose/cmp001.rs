@@ -1,17 +1,21 @@
 //! CMP001 compose-valid.
 
 use crate::rules::{rule, Findings, Rule, RuleMeta};
+use crate::schema::compose::validate;
 use crate::tree::Tree;
-use slipway_diagnostics::Severity;
 use slipway_import::compose::{import_compose, ComposeOptions};
 
 rule! {
     /// ## What it does
-    /// Reads every compose file with slipway's compose model (the one the importer
-    /// uses) and reports what does not fit the Compose specification: unknown keys
-    /// (with a "did you mean"), values of the wrong shape (ports, volumes, build,
-    /// environment), services without `image` or `build`, and broken `${...}`
-    /// interpolation. Every problem is reported with its position, not just the first.
+    /// Validates every compose file against the Compose Specification's JSON Schema
+    /// (embedded: the one `check-jsonschema --builtin-schema vendor.compose-spec` uses)
+    /// and reports each departure at its line: unknown keys (with a "did you mean"),
+    /// values of the wrong type, missing required keys, names that are not allowed.
+    /// Merge keys (`<<`), anchors, `extends`, `include`, `develop`, `gpus`, hooks and
+    /// every other key of the current specification are accepted. On top of the schema
+    /// it reports what Docker Compose itself refuses when it loads the file although the
+    /// schema allows any string there: port and volume strings it cannot parse, and
+    /// broken `${...}` interpolation.
     ///
     /// ## Why
     /// `docker compose config` stops at the first error and names no line; a typo such
@@ -29,13 +33,14 @@ rule! {
     /// ## Fix
     /// Use the keys and value forms of the Compose specification (`ports: ["8080:80"]`, `restart:`).
     ///
-    /// Peers: `docker compose config -q` (stops at the first error).
+    /// Peers: `docker compose config -q` (stops at the first error),
+    /// `check-jsonschema --builtin-schema vendor.compose-spec` (same schema).
     Cmp001 { id: "CMP001", name: "compose-valid", severity: Error, production: true, peers: "docker compose config -q" }
 }
 
-/// Importer findings that are about the file's shape (the others, such as keys with
-/// no Kubernetes equivalent, are conversion advice, not validity).
-const SHAPE: &[&str] = &["SPEC001", "SPEC100", "SPEC101", "SPEC102", "SPEC106"];
+/// Importer findings about values Compose parses further than its schema does (the
+/// schema takes any string there; `docker compose` refuses these when it loads the file).
+const COMPOSE_REFUSES: &[&str] = &["not a port mapping", "not a volume mount"];
 
 impl Rule for Cmp001 {
     fn meta(&self) -> &'static RuleMeta {
@@ -43,31 +48,32 @@ impl Rule for Cmp001 {
     }
 
     fn check(&self, tree: &Tree, out: &mut Findings) {
-        for (file, _, is_override) in tree.compose_files() {
+        for (file, root, _) in tree.compose_files() {
+            for p in validate(root) {
+                out.add(&Self::META, file, p.span, p.message, p.help.as_deref());
+            }
             let opts = ComposeOptions {
                 default_name: "check".into(),
                 ..Default::default()
             };
             let imported = import_compose(std::slice::from_ref(file), &opts);
             for d in imported.diagnostics.iter() {
-                let partial = is_override && d.message.contains("neither `image` nor `build`");
-                let unset_ok =
-                    d.message.contains("interpolation failed") && d.message.contains("is required");
-                if !SHAPE.contains(&d.rule_id.as_str())
-                    || partial
-                    || unset_ok
-                    || d.severity == Severity::Info
-                {
-                    continue;
-                }
                 let Some(span) = d.span else { continue };
-                out.add(
-                    &Self::META,
-                    file,
-                    span,
-                    d.message.clone(),
-                    d.help.as_deref().or(d.expected.as_deref()),
-                );
+                // A value built by interpolation is judged after interpolation, which
+                // needs the variables `check` does not have.
+                let written = file.text.get(span.start..span.end).unwrap_or("");
+                let refused = COMPOSE_REFUSES.iter().any(|m| d.message.starts_with(m))
+                    && !written.contains('$');
+                let bad_syntax = d.rule_id == "SPEC106" && !d.message.contains("is required");
+                if refused || bad_syntax {
+                    out.add(
+                        &Self::META,
+                        file,
+                        span,
+                        d.message.clone(),
+                        d.help.as_deref().or(d.expected.as_deref()),
+                    );
+                }
             }
         }
     }
