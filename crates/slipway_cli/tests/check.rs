@@ -84,7 +84,13 @@ fn generated_output_passes_production_guardrails() {
     ] {
         let c = root().join("fixtures/import").join(case);
         if c.join(input).is_file() {
-            outs.push(generated(work.path(), &format!("import-{case}"), &c, input, &[]));
+            outs.push(generated(
+                work.path(),
+                &format!("import-{case}"),
+                &c,
+                input,
+                &[],
+            ));
         }
     }
     for out in &outs {

@@ -319,7 +319,11 @@ fn deep_check_folds_in_the_real_tools() {
             .current_dir(work.path())
             .output()
             .unwrap();
-        assert!(gen.status.success(), "{}", String::from_utf8_lossy(&gen.stderr));
+        assert!(
+            gen.status.success(),
+            "{}",
+            String::from_utf8_lossy(&gen.stderr)
+        );
         let out = Command::new(env!("CARGO_BIN_EXE_slipway"))
             .args([
                 "check",

@@ -566,19 +566,42 @@ pub(crate) fn emit(
             let own = (env != view.prod_env).then(|| view_for(app, req, &env, &mut Vec::new()));
             (format!("Compose {env} override: replicas, resource limits, restart policy, read-only root filesystems"), own)
         };
-        files.push((template, format!("compose/docker-compose.{env}.yaml"), "compose-override", definition, true, own_view));
+        files.push((
+            template,
+            format!("compose/docker-compose.{env}.yaml"),
+            "compose-override",
+            definition,
+            true,
+            own_view,
+        ));
     }
-    files.push(("compose/env.example.j2".into(), "compose/.env.example".into(), "env-example", "Compose variables (project name, image tag); secrets are files, never here".into(), false, None));
-    files.push(("compose/gitignore.j2".into(), "compose/.gitignore".into(), "gitignore", "Keeps secret files and local .env out of git".into(), false, None));
+    files.push((
+        "compose/env.example.j2".into(),
+        "compose/.env.example".into(),
+        "env-example",
+        "Compose variables (project name, image tag); secrets are files, never here".into(),
+        false,
+        None,
+    ));
+    files.push((
+        "compose/gitignore.j2".into(),
+        "compose/.gitignore".into(),
+        "gitignore",
+        "Keeps secret files and local .env out of git".into(),
+        false,
+        None,
+    ));
     for (template, path, kind, definition, is_yaml, own_view) in files {
         let (template, path) = (template.as_str(), path.as_str());
-        let rendered = templates.render(template, own_view.as_ref().unwrap_or(view)).and_then(|text| {
-            if is_yaml {
-                validate::yaml(&text, template, path).map(|()| text)
-            } else {
-                Ok(text)
-            }
-        });
+        let rendered = templates
+            .render(template, own_view.as_ref().unwrap_or(view))
+            .and_then(|text| {
+                if is_yaml {
+                    validate::yaml(&text, template, path).map(|()| text)
+                } else {
+                    Ok(text)
+                }
+            });
         match rendered {
             Ok(text) => {
                 out.files.add(path, text);

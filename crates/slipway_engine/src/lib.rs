@@ -44,8 +44,8 @@ pub use operation::RELEASED;
 pub use slipway_runtime::process::cancel_all as cancel_engine_calls;
 pub use slipway_runtime::{ApplyOptions, HealthReport, Plan, RUNTIMES};
 pub use slipway_store::{
-    verify_chain, AuditRecord, Deployment, GenerateRecord, IdempotencyRecord, NewEvent, Phase, Store, StoreError,
-    Transition,
+    verify_chain, AuditRecord, Deployment, GenerateRecord, IdempotencyRecord, NewEvent, Phase,
+    Store, StoreError, Transition,
 };
 
 /// Opens the state store a URL names (relative SQLite paths from `base`).
