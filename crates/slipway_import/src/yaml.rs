@@ -473,8 +473,10 @@ fn build(
     Ok(b.docs)
 }
 
-/// How much scanning the relaxation may spend, in bytes scanned over all its rounds.
+/// How much scanning the relaxation may spend, in bytes scanned over all its rounds,
+/// and how many regions it may re-indent (one per round).
 const RELAX_WORK: usize = 64 << 20;
+const RELAX_ROUNDS: usize = 1000;
 
 /// The text with every flow collection and quoted scalar whose continuation lines sit
 /// left of where the YAML 1.2 spec wants them re-indented (go-yaml's leniency, see
@@ -484,7 +486,10 @@ fn relaxed(text: &str) -> Option<(String, Shifts)> {
     let mut shifts = Shifts::default();
     let mut changed = false;
     let mut work = 0;
-    while work <= RELAX_WORK {
+    for _ in 0..RELAX_ROUNDS {
+        if work > RELAX_WORK {
+            break;
+        }
         work += out.len().max(1);
         let Some(start) = unindented_region(&out) else {
             break;

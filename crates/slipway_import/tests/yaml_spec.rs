@@ -302,3 +302,65 @@ fn anchors_keep_their_budget_through_merges() {
     let err = parse(&SourceFile::new("t.yaml", text), Budget::default()).unwrap_err();
     assert!(err.message.contains("YAML nodes"), "{}", err.message);
 }
+
+fn no_merge_key_left(n: &Node) {
+    match &n.value {
+        Value::Map(entries) => {
+            for (k, v) in entries {
+                assert!(
+                    !matches!(&k.value, Value::Scalar { text, plain: true } if text == "<<"),
+                    "{:?}",
+                    k.span
+                );
+                no_merge_key_left(v);
+            }
+        }
+        Value::Seq(items) => items.iter().for_each(no_merge_key_left),
+        Value::Scalar { .. } => {}
+    }
+}
+
+/// The YAML fuzz target's seeds for merge keys, anchors and Compose-style flow
+/// indentation, replayed: the valid ones parse with every merge applied, the broken
+/// ones are refused with a span inside the text. (The whole corpus is also replayed
+/// for spans and determinism in `spec_robustness.rs`.)
+#[test]
+fn fuzz_seeds_for_merges_and_flows_replay() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus/yaml_spans");
+    let refused = ["seed-merge-bad", "seed-duplicate-key", "seed-flow-unclosed"];
+    let mut seen = 0;
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| {
+            [
+                "seed-merge-",
+                "seed-flow-",
+                "seed-anchor-",
+                "seed-quoted-",
+                "seed-block-",
+                "seed-duplicate-",
+            ]
+            .iter()
+            .any(|p| n.starts_with(p))
+        })
+        .collect();
+    names.sort();
+    for name in &names {
+        let text = std::fs::read_to_string(dir.join(name)).unwrap();
+        let got = parse(
+            &SourceFile::new(name.as_str(), text.as_str()),
+            Budget::default(),
+        );
+        seen += 1;
+        if refused.contains(&name.as_str()) {
+            let e = got.expect_err(name);
+            let s = e.span.unwrap();
+            assert!(s.start <= s.end && s.end <= text.len(), "{name}: {s:?}");
+        } else {
+            let docs = got.unwrap_or_else(|e| panic!("{name}: {} {:?}", e.message, e.span));
+            docs.iter().for_each(no_merge_key_left);
+        }
+    }
+    assert!(seen >= 15, "only {seen} seeds");
+}
