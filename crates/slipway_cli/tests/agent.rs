@@ -290,40 +290,13 @@ fn assert_problem(r: &Reply, status: u16, code: &str) {
     assert!(v["title"].is_string() && v["type"].is_string());
 }
 
-/// Opens a WebSocket on /events (raw handshake) and returns a thread that yields the
-/// first text message.
+/// Opens a WebSocket on /events and returns a thread that yields the first text
+/// message.
 fn ws_first_message(port: u16, query: &str) -> std::thread::JoinHandle<String> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    write!(s, "GET /events{query} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nAuthorization: Bearer {READ_TOKEN}\r\n\r\n").unwrap();
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        s.read_exact(&mut byte).unwrap();
-        head.push(byte[0]);
-    }
-    let head = String::from_utf8_lossy(&head).into_owned();
-    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+    let mut s = ws_open(port, query);
     std::thread::spawn(move || {
         s.set_read_timeout(Some(Duration::from_secs(120))).unwrap();
-        let mut h = [0u8; 2];
-        s.read_exact(&mut h).unwrap();
-        assert_eq!(h[0], 0x81, "a final text frame");
-        let len = match h[1] & 0x7f {
-            126 => {
-                let mut l = [0u8; 2];
-                s.read_exact(&mut l).unwrap();
-                usize::from(u16::from_be_bytes(l))
-            }
-            127 => {
-                let mut l = [0u8; 8];
-                s.read_exact(&mut l).unwrap();
-                usize::try_from(u64::from_be_bytes(l)).unwrap()
-            }
-            n => usize::from(n),
-        };
-        let mut body = vec![0u8; len];
-        s.read_exact(&mut body).unwrap();
-        String::from_utf8(body).unwrap()
+        ws_text(&mut s).to_string()
     })
 }
 
@@ -1602,7 +1575,7 @@ fn ws_open(port: u16, query: &str) -> TcpStream {
     s
 }
 
-/// The next text message on a WebSocket (server pings skipped).
+/// The next text message on a WebSocket; server pings are answered, as a browser does.
 fn ws_text(s: &mut TcpStream) -> Value {
     loop {
         let mut h = [0u8; 2];
@@ -1626,6 +1599,10 @@ fn ws_text(s: &mut TcpStream) -> Value {
             return serde_json::from_slice(&body).unwrap();
         }
         assert_eq!(h[0], 0x89, "a text frame or a ping");
+        // A pong, masked with a zero key, echoing the ping's (short) payload.
+        let mut pong = vec![0x8a, 0x80 | u8::try_from(body.len()).unwrap(), 0, 0, 0, 0];
+        pong.extend_from_slice(&body);
+        s.write_all(&pong).unwrap();
     }
 }
 
