@@ -517,6 +517,17 @@ fn view_for<'a>(
     }
 }
 
+/// One compose file to render: its template, path, manifest kind and summary, and
+/// the view it renders (the shared one unless it is another environment's override).
+struct ComposeFile<'a> {
+    template: String,
+    path: String,
+    kind: &'static str,
+    definition: String,
+    is_yaml: bool,
+    own_view: Option<ComposeView<'a>>,
+}
+
 /// One override per declared environment: the development one from the dev template,
 /// every other one from the production template with that environment's replicas,
 /// limits and ports, so `docker-compose.<env>.yaml` exists for each (a staging
@@ -556,42 +567,56 @@ pub(crate) fn emit(
         }
     }
     let traces: Vec<String> = view.entries.iter().map(|e| e.id.clone()).collect();
-    let mut files: Vec<(String, String, &str, String, bool, Option<ComposeView<'_>>)> = vec![
-        ("compose/docker-compose.yaml.j2".into(), "compose/docker-compose.yaml".into(), "compose-base", "Compose base shared by every environment: services, backing resources with healthchecks, secrets as files, named volumes".into(), true, None),
-    ];
-    for (env, template, dev) in overrides(view) {
-        let (definition, own_view) = if dev {
-            (format!("Compose {env} override: dev build target, source bind mounts, ports on 127.0.0.1"), None)
-        } else {
-            let own = (env != view.prod_env).then(|| view_for(app, req, &env, &mut Vec::new()));
-            (format!("Compose {env} override: replicas, resource limits, restart policy, read-only root filesystems"), own)
-        };
-        files.push((
-            template,
-            format!("compose/docker-compose.{env}.yaml"),
-            "compose-override",
+    let file =
+        |template: &str, path: &str, kind: &'static str, definition: String, is_yaml| ComposeFile {
+            template: template.to_string(),
+            path: path.to_string(),
+            kind,
             definition,
-            true,
-            own_view,
-        ));
+            is_yaml,
+            own_view: None,
+        };
+    let mut files = vec![file(
+        "compose/docker-compose.yaml.j2",
+        "compose/docker-compose.yaml",
+        "compose-base",
+        "Compose base shared by every environment: services, backing resources with healthchecks, secrets as files, named volumes".into(),
+        true,
+    )];
+    for (env, template, dev) in overrides(view) {
+        let path = format!("compose/docker-compose.{env}.yaml");
+        files.push(if dev {
+            file(&template, &path, "compose-override", format!("Compose {env} override: dev build target, source bind mounts, ports on 127.0.0.1"), true)
+        } else {
+            ComposeFile {
+                own_view: (env != view.prod_env).then(|| view_for(app, req, &env, &mut Vec::new())),
+                ..file(&template, &path, "compose-override", format!("Compose {env} override: replicas, resource limits, restart policy, read-only root filesystems"), true)
+            }
+        });
     }
-    files.push((
-        "compose/env.example.j2".into(),
-        "compose/.env.example".into(),
+    files.push(file(
+        "compose/env.example.j2",
+        "compose/.env.example",
         "env-example",
         "Compose variables (project name, image tag); secrets are files, never here".into(),
         false,
-        None,
     ));
-    files.push((
-        "compose/gitignore.j2".into(),
-        "compose/.gitignore".into(),
+    files.push(file(
+        "compose/gitignore.j2",
+        "compose/.gitignore",
         "gitignore",
         "Keeps secret files and local .env out of git".into(),
         false,
-        None,
     ));
-    for (template, path, kind, definition, is_yaml, own_view) in files {
+    for f in files {
+        let ComposeFile {
+            template,
+            path,
+            kind,
+            definition,
+            is_yaml,
+            own_view,
+        } = f;
         let (template, path) = (template.as_str(), path.as_str());
         let rendered = templates
             .render(template, own_view.as_ref().unwrap_or(view))
