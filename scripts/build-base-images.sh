@@ -7,17 +7,24 @@
 #   slipway-local/node:18               scripts/base-images/node/Dockerfile
 #   slipway-local/postgres:15           scripts/base-images/postgres/Dockerfile
 #   slipway-local/redis:7               scripts/base-images/redis/Dockerfile
+#   slipway-local/rabbitmq:3            scripts/base-images/rabbitmq/Dockerfile
+#   slipway-local/nats:2                scripts/base-images/nats/Dockerfile
+#   slipway-local/nginx:1               scripts/base-images/nginx/Dockerfile
 #   slipway-local/golang:1.23           scripts/base-images/golang/Dockerfile
 #   slipway-local/rust:1                scripts/base-images/rust/Dockerfile, also
 #                                       tagged slipway-local/rust:<major.minor>
 #                                       of the rustc it holds (e.g. 1.96)
 #
-# Usage: scripts/build-base-images.sh [debian|python|node|postgres|redis|golang|rust]...
+# Usage: scripts/build-base-images.sh [debian|python|node|postgres|redis|rabbitmq|nats|nginx|golang|rust]...
 #   (no argument: all of them, in that order)
+#
+# An image built from a Dockerfile carries the hash of its folder (label
+# org.slipway.context): it is skipped while that matches, and rebuilt (with the
+# build cache) when a file in the folder changed.
 #
 # Environment:
 #   FORCE=1        rebuild images that already exist, without build cache
-#                  (default: skip existing images)
+#                  (default: skip existing, up-to-date images)
 #   DEBIAN_MIRROR  apt mirror for debootstrap and for the images' sources
 #                  (default: the first Debian mirror in /etc/apt/sources.list*,
 #                  else http://deb.debian.org/debian)
@@ -43,10 +50,13 @@ declare -A IMAGE=(
   [node]=slipway-local/node:18
   [postgres]=slipway-local/postgres:15
   [redis]=slipway-local/redis:7
+  [rabbitmq]=slipway-local/rabbitmq:3
+  [nats]=slipway-local/nats:2
+  [nginx]=slipway-local/nginx:1
   [golang]=slipway-local/golang:1.23
   [rust]=slipway-local/rust:1
 )
-ALL_TARGETS=(debian python node postgres redis golang rust)
+ALL_TARGETS=(debian python node postgres redis rabbitmq nats nginx golang rust)
 RUST_REPO=slipway-local/rust
 
 log() { printf '==> %s\n' "$*"; }
@@ -54,6 +64,16 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 image_exists() { "$DOCKER" image inspect "$1" >/dev/null 2>&1; }
 image_id() { "$DOCKER" image inspect -f '{{.Id}}' "$1" 2>/dev/null || true; }
+image_label() {
+  "$DOCKER" image inspect -f "{{index .Config.Labels \"$2\"}}" "$1" 2>/dev/null || true
+}
+
+# A hash of every file (name, mode and content) in a build context folder.
+context_hash() {
+  (cd "$1" && find . -type f -print0 | LC_ALL=C sort -z |
+    xargs -0 stat -c '%n %a' && find . -type f -print0 | LC_ALL=C sort -z |
+    xargs -0 sha256sum) | sha256sum | cut -c1-16
+}
 
 # After a rebuild, drop the image the tag used to point at, if nothing uses it.
 remove_if_replaced() {
@@ -182,10 +202,14 @@ SLIM
 }
 
 build_derived() {
-  local name="$1" image="${IMAGE[$1]}" old
+  local name="$1" image="${IMAGE[$1]}" old hash
+  hash="$(context_hash "$CONTEXT_DIR/$name")"
   if image_exists "$image" && [ "$FORCE" != 1 ]; then
-    log "$image exists, skipping (FORCE=1 to rebuild)"
-    return
+    if [ "$(image_label "$image" org.slipway.context)" = "$hash" ]; then
+      log "$image is up to date, skipping (FORCE=1 to rebuild)"
+      return
+    fi
+    log "$image: base-images/$name changed since it was built"
   fi
   image_exists "$DEBIAN_IMAGE" || die "$DEBIAN_IMAGE missing: build 'debian' first"
   old="$(image_id "$image")"
@@ -194,6 +218,7 @@ build_derived() {
   local cache_opt=()
   [ "$FORCE" != 1 ] || cache_opt=(--no-cache)
   DOCKER_BUILDKIT=1 "$DOCKER" build --progress=plain "${cache_opt[@]}" -t "$image" \
+    --label "org.slipway.context=$hash" \
     "$CONTEXT_DIR/$name" >"/var/tmp/slipway-build-$name.log" 2>&1 \
     || { tail -n 40 "/var/tmp/slipway-build-$name.log" >&2; die "building $image failed (log: /var/tmp/slipway-build-$name.log)"; }
   rm -f "/var/tmp/slipway-build-$name.log"
@@ -249,7 +274,7 @@ main() {
     t0="$(date +%s)"
     case "$t" in
       debian) build_debian ;;
-      python | node | postgres | redis | golang) build_derived "$t" ;;
+      python | node | postgres | redis | rabbitmq | nats | nginx | golang) build_derived "$t" ;;
       rust) build_rust ;;
       *) die "unknown image '$t' (expected: ${ALL_TARGETS[*]})" ;;
     esac

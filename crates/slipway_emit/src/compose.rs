@@ -4,7 +4,7 @@
 
 use crate::docker::healthcheck_argv;
 use crate::naming::{compose_cpus, compose_memory, env_prefix, secret_file};
-use crate::{images, resources, validate, EmitRequest, Emitted, Templates};
+use crate::{hardening, images, resources, validate, EmitRequest, Emitted, Templates};
 use serde::Serialize;
 use slipway_model::{App, Resource, Service, ServiceSource, VolumeKind};
 
@@ -52,8 +52,10 @@ pub(crate) struct Entry {
     files: Vec<(String, String, String)>,
     healthcheck: Option<Health>,
     depends_on: Vec<(String, &'static str)>,
-    /// Application containers: all capabilities dropped, no privilege escalation.
+    /// `cap_drop: [ALL]` (see `hardening`); every container has no privilege escalation.
     hardened: bool,
+    /// Capabilities a prebuilt image's entrypoint needs back (its hardening profile).
+    cap_add: Vec<&'static str>,
     dev_ports: Vec<String>,
     dev_volumes: Vec<String>,
     prod_ports: Vec<String>,
@@ -64,6 +66,8 @@ pub(crate) struct Entry {
     base_cpus: String,
     base_memory: String,
     read_only: bool,
+    /// In memory under the read-only root (every environment but dev).
+    writable: Vec<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -208,6 +212,7 @@ fn service_entry(
 ) -> Entry {
     let (dev, prod) = envs;
     let plan = svc.plan();
+    let hardening = hardening::for_service(svc);
     let (environment, secrets) = service_env(app, svc);
     let (image, build) = match &svc.source {
         ServiceSource::Build { .. } | ServiceSource::Dockerfile { .. } => {
@@ -382,7 +387,8 @@ fn service_entry(
             )
         }),
         depends_on,
-        hardened: true,
+        hardened: hardening.drop_all,
+        cap_add: hardening.cap_add,
         dev_ports: publish(dev),
         dev_volumes,
         prod_ports: publish(prod),
@@ -391,7 +397,8 @@ fn service_entry(
         memory: compose_memory(limits.memory.as_deref().unwrap_or("512Mi")),
         base_cpus: compose_cpus(base.cpu.as_deref().unwrap_or("500m")),
         base_memory: compose_memory(base.memory.as_deref().unwrap_or("512Mi")),
-        read_only: true,
+        read_only: hardening.read_only,
+        writable: hardening.writable,
     }
 }
 
@@ -407,6 +414,7 @@ fn resource_entry(
         problems,
     );
     let (cpu, memory) = resources::limits(r.kind);
+    let hardening = hardening::for_resource(r);
     Entry {
         name: r.name.clone(),
         id: r.id(),
@@ -426,7 +434,8 @@ fn resource_entry(
         volumes: vec![format!("{}-data:{}", r.name, resources::data_dir(r.kind))],
         healthcheck: Some(health(resources::health(app, r.kind), false)),
         depends_on: Vec::new(),
-        hardened: false,
+        hardened: hardening.drop_all,
+        cap_add: hardening.cap_add,
         dev_ports: Vec::new(),
         dev_volumes: Vec::new(),
         prod_ports: Vec::new(),
@@ -435,7 +444,8 @@ fn resource_entry(
         memory: compose_memory(memory),
         base_cpus: compose_cpus(cpu),
         base_memory: compose_memory(memory),
-        read_only: false,
+        read_only: hardening.read_only,
+        writable: hardening.writable,
     }
 }
 

@@ -6,6 +6,7 @@
 mod compose;
 mod docker;
 mod fileset;
+mod hardening;
 mod images;
 mod kubernetes;
 mod manifest;
@@ -93,6 +94,13 @@ pub fn emit(app: &App, req: &EmitRequest, templates: &Templates) -> Emitted {
             .in_file(&req.source)
             .help(format!("this version emits {}", EMITTED_TARGETS.join(", "))),
         );
+    }
+    if wants("compose") || wants("kubernetes") {
+        for svc in app.services.values() {
+            if let Some(note) = hardening::note(svc, &hardening::for_service(svc)) {
+                out.diagnostics.push(note);
+            }
+        }
     }
     if wants("docker") || wants("compose") {
         docker::emit(app, templates, &mut out);

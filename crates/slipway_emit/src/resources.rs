@@ -1,6 +1,7 @@
 //! What each kind of backing resource needs, in one place for every emitter: its
-//! image, data folder, server settings, health command, the user it runs as, default
-//! limits, and the connection settings a dependent service receives.
+//! image, data folder, server settings, health command, default limits, and the
+//! connection settings a dependent service receives. The user it runs as and what it
+//! writes are its image's hardening profile (`hardening`).
 
 use crate::naming::{env_prefix, secret_file};
 use slipway_model::{App, Resource, ResourceKind};
@@ -44,15 +45,6 @@ pub fn data_dir(kind: ResourceKind) -> &'static str {
         ResourceKind::Mysql => "/var/lib/mysql",
         ResourceKind::Mongodb => "/data/db",
         ResourceKind::Amqp => "/var/lib/rabbitmq",
-    }
-}
-
-/// The numeric user the official image runs its server as.
-#[must_use]
-pub fn uid(kind: ResourceKind) -> u32 {
-    match kind {
-        ResourceKind::Nats => 1000,
-        _ => 999,
     }
 }
 

@@ -1,9 +1,36 @@
 //! A small, deterministic YAML writer for generated objects: block style, two-space
 //! indentation, sequences indented under their key, scalars plain unless quoting is
 //! needed (then JSON-style double quotes, which YAML reads back the same).
+//!
+//! A mapping's entry under [`COMMENT_KEY`] is not data: its text is written as a
+//! comment at the end of the mapping's first line (how a generated container carries
+//! its `# slipway:ignore RULE reason`).
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 use std::fmt::Write as _;
+
+/// The key whose (string) value becomes a comment on its mapping's first line.
+pub const COMMENT_KEY: &str = "#";
+
+/// A mapping without its comment entry, and the comment.
+fn split_comment(map: &Map<String, Value>) -> (Option<&str>, Option<Value>) {
+    match map.get(COMMENT_KEY).and_then(Value::as_str) {
+        Some(c) => {
+            let mut rest = map.clone();
+            rest.remove(COMMENT_KEY);
+            (Some(c), Some(Value::Object(rest)))
+        }
+        None => (None, None),
+    }
+}
+
+/// `text` with `  # comment` appended to its first line.
+fn comment_first_line(text: &str, comment: Option<&str>) -> String {
+    match (comment, text.split_once('\n')) {
+        (Some(c), Some((first, rest))) => format!("{first}  # {c}\n{rest}"),
+        _ => text.to_string(),
+    }
+}
 
 /// Whether a string can be written plain and read back as the same string.
 fn plain_ok(s: &str) -> bool {
@@ -56,8 +83,17 @@ fn write_node(out: &mut String, v: &Value, indent: usize) {
     let pad = " ".repeat(indent);
     match v {
         Value::Object(map) => {
-            for (k, val) in map {
-                write_entry(out, &pad, &key(k), val, indent);
+            let mut first = true;
+            let comment = map.get(COMMENT_KEY).and_then(Value::as_str);
+            for (k, val) in map.iter().filter(|(k, _)| k.as_str() != COMMENT_KEY) {
+                if first {
+                    let mut line = String::new();
+                    write_entry(&mut line, &pad, &key(k), val, indent);
+                    out.push_str(&comment_first_line(&line, comment));
+                    first = false;
+                } else {
+                    write_entry(out, &pad, &key(k), val, indent);
+                }
             }
         }
         Value::Array(items) => {
@@ -65,7 +101,9 @@ fn write_node(out: &mut String, v: &Value, indent: usize) {
                 match item {
                     Value::Object(m) if !m.is_empty() => {
                         // First entry on the dash line, the rest aligned under it.
-                        let inner = to_yaml(item, indent + 2);
+                        let (comment, rest) = split_comment(m);
+                        let inner = to_yaml(rest.as_ref().unwrap_or(item), indent + 2);
+                        let inner = comment_first_line(&inner, comment);
                         let _ = write!(out, "{pad}- {}", &inner[indent + 2..]);
                     }
                     Value::Array(a) if !a.is_empty() => {
@@ -139,5 +177,21 @@ mod tests {
             back[0]["list"][0]["ports"][0]["containerPort"].as_i64(),
             Some(80)
         );
+    }
+
+    #[test]
+    fn a_comment_entry_ends_its_mappings_first_line() {
+        let v = json!({
+            "containers": [{ "#": "slipway:ignore K8S007 why", "name": "a", "image": "x" }],
+            "spec": { "#": "note", "b": 1 },
+        });
+        let text = to_yaml(&v, 0);
+        assert_eq!(
+            text,
+            "containers:\n  - image: x  # slipway:ignore K8S007 why\n    name: a\nspec:\n  b: 1  # note\n"
+        );
+        let back = yaml_rust2::YamlLoader::load_from_str(&text).unwrap();
+        assert!(back[0]["containers"][0]["#"].is_badvalue());
+        assert_eq!(back[0]["spec"]["b"].as_i64(), Some(1));
     }
 }

@@ -32,11 +32,20 @@ if [ "$1" = redis-server ]; then
       ;;
   esac
 
+  # Started as root (the default): chown what is not redis's, then drop to
+  # redis, as the official image does (with gosu). Not silenced: there, a
+  # failing chown stops the container too.
   if [ "$(id -u)" = 0 ]; then
-    find . \! -user redis -exec chown redis '{}' + 2>/dev/null || true
+    find . \! -user redis -exec chown redis '{}' +
     export HOME=/var/lib/redis
     exec setpriv --reuid=redis --regid=redis --init-groups "$0" "$@"
   fi
+fi
+
+# As upstream: files the server creates (the append-only folder) are private.
+um="$(umask)"
+if [ "$um" = 0022 ]; then
+  umask 0077
 fi
 
 exec "$@"

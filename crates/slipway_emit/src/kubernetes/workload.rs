@@ -6,7 +6,9 @@
 use super::{metadata, secret_name, selector, Object};
 use crate::compose::service_env;
 use crate::docker::APP_UID;
+use crate::hardening::{self, Hardening};
 use crate::naming::secret_file;
+use crate::yaml_out::COMMENT_KEY;
 use crate::{images, resources, Emitted};
 use serde_json::{json, Map, Value};
 use slipway_diagnostics::Diagnostic;
@@ -50,14 +52,34 @@ fn container_security(read_only: bool) -> Value {
     })
 }
 
-fn pod_security(uid: u32, gid: u32) -> Value {
-    json!({
+fn pod_security((uid, gid): (u32, u32), low_port: bool) -> Value {
+    let mut sc = json!({
         "runAsNonRoot": true,
         "runAsUser": uid,
         "runAsGroup": gid,
         "fsGroup": gid,
         "seccompProfile": { "type": "RuntimeDefault" },
-    })
+    });
+    if low_port {
+        // Its own (non-root) user binds a port below 1024: a namespaced sysctl that
+        // pod-security `restricted` allows, instead of a capability.
+        sc["sysctls"] = json!([{ "name": "net.ipv4.ip_unprivileged_port_start", "value": "0" }]);
+    }
+    sc
+}
+
+/// The emptyDirs that keep a read-only root's writable paths writable: `tmp` for
+/// `/tmp`, `scratch-<i>` for the others.
+fn writable_mounts(h: &Hardening, mounts: &mut Vec<Value>, volumes: &mut Vec<Value>) {
+    for (i, dir) in h.writable.iter().enumerate() {
+        let name = if *dir == "/tmp" {
+            "tmp".to_string()
+        } else {
+            format!("scratch-{i}")
+        };
+        mounts.push(json!({ "name": name, "mountPath": dir }));
+        volumes.push(json!({ "name": name, "emptyDir": {} }));
+    }
 }
 
 /// Liveness, readiness and (for slow starters) startup probes from the health check.
@@ -136,17 +158,11 @@ fn wait_for(app: &App, svc: &Service, out: &mut Emitted) -> Vec<Value> {
 }
 
 /// The uid a service's container runs as: 10001 for images slipway builds, else the
-/// input's `user`, else 10001 with a warning.
-fn service_uid(svc: &Service, out: &mut Emitted) -> (u32, u32) {
-    if svc.plan().is_some() {
-        return (APP_UID, APP_UID);
-    }
-    let parsed = svc.user.as_deref().and_then(|u| {
-        let (uid, gid) = u.split_once(':').unwrap_or((u, u));
-        Some((uid.parse::<u32>().ok()?, gid.parse::<u32>().ok()?))
-    });
-    match parsed {
-        Some((0, _)) | None => {
+/// input's numeric `user`, else the user of the image's hardening profile, else 10001
+/// with a warning.
+fn service_uid(svc: &Service, h: &Hardening, out: &mut Emitted) -> (u32, u32) {
+    match h.k8s_user {
+        None => {
             out.diagnostics.push(
                 Diagnostic::warning("GEN011", format!("service `{}` ({}): the image's user is unknown or root; the pod runs it as uid {APP_UID}", svc.name, svc.trace.location()))
                     .in_file(&svc.trace.file)
@@ -249,7 +265,8 @@ pub(crate) fn service(
     let name = &svc.name;
     let (env, secrets) = service_env(app, svc);
     secrets_out.extend(secrets.iter().cloned());
-    let (uid, gid) = service_uid(svc, out);
+    let hardening = hardening::for_service(svc);
+    let user = service_uid(svc, &hardening, out);
     let push = |objects: &mut Vec<Object>, kind: &str, value: Value| {
         objects.push(Object {
             path: format!("kubernetes/base/{name}.{kind}.yaml"),
@@ -319,10 +336,20 @@ pub(crate) fn service(
             ("500m", "512Mi"),
         ),
     );
-    container.insert("securityContext".into(), container_security(true));
+    container.insert(
+        "securityContext".into(),
+        container_security(hardening.read_only),
+    );
+    if !hardening.read_only {
+        container.insert(
+            COMMENT_KEY.into(),
+            json!("slipway:ignore K8S007 no hardening profile for this image: where it writes is unknown (GEN012)"),
+        );
+    }
 
-    let mut mounts = vec![json!({ "name": "tmp", "mountPath": "/tmp" })];
-    let mut volumes = vec![json!({ "name": "tmp", "emptyDir": {} })];
+    let mut mounts = Vec::new();
+    let mut volumes = Vec::new();
+    writable_mounts(&hardening, &mut mounts, &mut volumes);
     let mut claims = Vec::new();
     if !secrets.is_empty() {
         mounts.push(json!({ "name": "secrets", "mountPath": "/run/secrets", "readOnly": true }));
@@ -383,7 +410,7 @@ pub(crate) fn service(
     let mut pod = json!({
         "serviceAccountName": name,
         "automountServiceAccountToken": false,
-        "securityContext": pod_security(uid, gid),
+        "securityContext": pod_security(user, hardening.low_port),
         "containers": [Value::Object(container)],
         "volumes": volumes,
     });
@@ -432,16 +459,6 @@ pub(crate) fn service(
                 }] } }] },
             }),
         );
-    }
-}
-
-/// Folders a hardened (read-only root) server still needs to write.
-fn scratch_dirs(kind: ResourceKind) -> &'static [&'static str] {
-    match kind {
-        ResourceKind::Postgres => &["/tmp", "/var/run/postgresql"],
-        ResourceKind::Redis | ResourceKind::Nats | ResourceKind::Mongodb => &["/tmp"],
-        ResourceKind::Mysql => &["/tmp", "/var/run/mysqld", "/var/lib/mysql-files"],
-        ResourceKind::Amqp => &["/tmp", "/var/log/rabbitmq", "/etc/rabbitmq/conf.d"],
     }
 }
 
@@ -510,13 +527,10 @@ pub(crate) fn resource(
         }
         p
     };
-    let scratch = scratch_dirs(r.kind);
+    let hardening = hardening::for_resource(r);
     let mut mounts = vec![json!({ "name": "data", "mountPath": resources::data_dir(r.kind) })];
     let mut volumes = Vec::new();
-    for (i, dir) in scratch.iter().enumerate() {
-        mounts.push(json!({ "name": format!("scratch-{i}"), "mountPath": dir }));
-        volumes.push(json!({ "name": format!("scratch-{i}"), "emptyDir": {} }));
-    }
+    writable_mounts(&hardening, &mut mounts, &mut volumes);
     if !secrets.is_empty() {
         mounts.push(json!({ "name": "secrets", "mountPath": "/run/secrets", "readOnly": true }));
         volumes.push(secret_volume(app, &secrets));
@@ -531,13 +545,14 @@ pub(crate) fn resource(
         "readinessProbe": probe(5, json!({ "failureThreshold": 3 })),
         "startupProbe": probe(5, json!({ "failureThreshold": 30 })),
         "resources": resources_block(None, resources::limits(r.kind)),
-        "securityContext": container_security(true),
+        "securityContext": container_security(hardening.read_only),
         "volumeMounts": mounts,
     });
     if let Some(cmd) = resources::command(r.kind) {
         container["args"] = json!(cmd);
     }
-    let uid = resources::uid(r.kind);
+    // Every resource's image has a profile, so its user is known.
+    let user = hardening.k8s_user.unwrap_or((APP_UID, APP_UID));
     let spec = json!({
         "serviceName": name,
         "replicas": 1,
@@ -547,7 +562,7 @@ pub(crate) fn resource(
             "spec": {
                 "serviceAccountName": name,
                 "automountServiceAccountToken": false,
-                "securityContext": pod_security(uid, uid),
+                "securityContext": pod_security(user, hardening.low_port),
                 "containers": [container],
                 "volumes": volumes,
             },
