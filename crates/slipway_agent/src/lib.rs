@@ -288,13 +288,11 @@ pub async fn serve(mut cfg: AgentConfig) -> Result<(), AgentError> {
     }
     // Inline specs only: requests, parameters and logs live in the store, shared by
     // every agent on it.
-    for sub in ["specs"] {
-        let p = cfg.data_dir.join(sub);
-        std::fs::create_dir_all(&p).map_err(|source| AgentError::DataDir {
-            path: p.clone(),
-            source,
-        })?;
-    }
+    let specs = cfg.data_dir.join("specs");
+    std::fs::create_dir_all(&specs).map_err(|source| AgentError::DataDir {
+        path: specs.clone(),
+        source,
+    })?;
     // Tokenless (loopback only, checked above): read-only but for the local token.
     let mut local_token_note = None;
     if cfg.tokens.is_empty() {

@@ -72,12 +72,23 @@ pub fn detect(dir: &Path, as_json: bool) -> Result<u8> {
             mark("package_manager")
         );
         let _ = writeln!(out, "  version          {}{}", p.version, mark("version"));
-        let _ = writeln!(
-            out,
-            "  start            {}{}",
-            p.start.join(" "),
-            mark("start")
-        );
+        if let Some(e) = p
+            .entry
+            .as_deref()
+            .filter(|_| p.guessed.iter().any(|g| g == "entry"))
+        {
+            let _ = writeln!(out, "  entry            {e} (guessed)");
+        }
+        if p.start.is_empty() {
+            let _ = writeln!(out, "  start            none found: set `command:`");
+        } else {
+            let _ = writeln!(
+                out,
+                "  start            {}{}",
+                p.start.join(" "),
+                mark("start")
+            );
+        }
         if let Some(port) = p.port {
             let _ = writeln!(out, "  port             {port}{}", mark("port"));
         }
@@ -89,6 +100,9 @@ pub fn detect(dir: &Path, as_json: bool) -> Result<u8> {
         }
         if let Some(t) = &p.test {
             let _ = writeln!(out, "  test             {}", t.join(" "));
+        }
+        for n in &p.notes {
+            let _ = writeln!(out, "  note             {n}");
         }
     }
     print!("{out}");

@@ -73,22 +73,22 @@ fn json_errors_carry_line_and_column() {
 #[test]
 fn generate_then_regenerate_reports_unchanged() {
     let dir = tempfile::tempdir().unwrap();
+    // The manifests and the entry files: detection checks that what it runs exists.
     let shop = root().join("examples/shop");
-    for sub in ["api", "web"] {
-        let to = dir.path().join(sub);
-        std::fs::create_dir_all(&to).unwrap();
-        for f in [
-            "requirements.txt",
-            "package.json",
-            "package-lock.json",
-            ".python-version",
-        ] {
-            if shop.join(sub).join(f).exists() {
-                std::fs::copy(shop.join(sub).join(f), to.join(f)).unwrap();
-            }
-        }
+    for f in [
+        "slipway.yaml",
+        "api/requirements.txt",
+        "api/.python-version",
+        "api/app/__init__.py",
+        "api/app/main.py",
+        "web/package.json",
+        "web/package-lock.json",
+        "web/server.js",
+    ] {
+        let to = dir.path().join(f);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(shop.join(f), to).unwrap();
     }
-    std::fs::copy(shop.join("slipway.yaml"), dir.path().join("slipway.yaml")).unwrap();
     let (code, stdout, stderr) = slipway(&["generate"], dir.path());
     assert_eq!(code, 0, "{stderr}");
     assert!(
@@ -169,9 +169,10 @@ fn detect_reports_guesses_in_json() {
     let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     let plan = &v["services"][0]["plan"];
     assert_eq!(plan["package_manager"], "yarn");
+    // Next's port is its own default (3000), not a guess.
     assert_eq!(
         plan["guessed"],
-        serde_json::json!(["version", "port", "health_path"])
+        serde_json::json!(["version", "health_path"])
     );
     let empty = tempfile::tempdir().unwrap();
     let (code, _, stderr) = slipway(&["detect", empty.path().to_str().unwrap()], &root());

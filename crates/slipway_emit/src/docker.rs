@@ -57,6 +57,32 @@ pub fn healthcheck_argv(svc: &Service, language: Option<Language>) -> Option<Vec
     }
 }
 
+/// `; guessed: port 3000, health path /health` for the values detection guessed and
+/// the spec left unset (the engine drops the ones the spec sets), or nothing.
+fn guessed_summary(plan: &BuildPlan) -> String {
+    let shown: Vec<String> = plan
+        .guessed
+        .iter()
+        .filter_map(|g| match g.as_str() {
+            "port" => plan.port.map(|p| format!("port {p}")),
+            "health_path" => plan
+                .health_path
+                .as_ref()
+                .map(|h| format!("health path {h}")),
+            "start" => Some(format!("start command `{}`", plan.start.join(" "))),
+            "version" => Some(format!("version {}", plan.version)),
+            "package_manager" => Some(format!("package manager {}", plan.package_manager)),
+            "entry" => plan.entry.as_ref().map(|e| format!("entry {e}")),
+            _ => None,
+        })
+        .collect();
+    if shown.is_empty() {
+        String::new()
+    } else {
+        format!("; guessed: {}", shown.join(", "))
+    }
+}
+
 pub(crate) fn emit(app: &App, templates: &Templates, out: &mut Emitted) {
     for svc in app.services.values() {
         let Some(plan) = svc.plan() else { continue };
@@ -65,6 +91,7 @@ pub(crate) fn emit(app: &App, templates: &Templates, out: &mut Emitted) {
             Language::Node => "docker/node.Dockerfile.j2",
             Language::Go => "docker/go.Dockerfile.j2",
             Language::Rust => "docker/rust.Dockerfile.j2",
+            Language::Java if plan.package_manager == "gradle" => "docker/gradle.Dockerfile.j2",
             Language::Java => "docker/java.Dockerfile.j2",
         };
         let (build, runtime) = images::language_images(plan);
@@ -116,10 +143,11 @@ pub(crate) fn emit(app: &App, templates: &Templates, out: &mut Emitted) {
                     "dockerfile",
                     vec![svc.id()],
                     format!(
-                        "multi-stage Dockerfile (base, dev, test, prod) for {} ({}{framework}, {}); runs as uid {APP_UID}",
+                        "multi-stage Dockerfile (base, dev, test, prod) for {} ({}{framework}, {}); runs as uid {APP_UID}{}",
                         svc.name,
                         plan.language.as_str(),
-                        plan.package_manager
+                        plan.package_manager,
+                        guessed_summary(plan)
                     ),
                     vec![dockerfile, ignore],
                 );

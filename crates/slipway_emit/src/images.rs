@@ -25,6 +25,10 @@ pub fn language_images(plan: &BuildPlan) -> (String, String) {
             format!("rust:{v}-slim-bookworm"),
             "debian:bookworm-slim".into(),
         ),
+        Language::Java if plan.package_manager == "gradle" => (
+            format!("gradle:8-jdk{v}"),
+            format!("eclipse-temurin:{v}-jre"),
+        ),
         Language::Java => (
             format!("maven:3.9-eclipse-temurin-{v}"),
             format!("eclipse-temurin:{v}-jre"),

@@ -27,6 +27,7 @@ builtin!(
     "docker/go.Dockerfile.j2",
     "docker/rust.Dockerfile.j2",
     "docker/java.Dockerfile.j2",
+    "docker/gradle.Dockerfile.j2",
     "docker/dockerignore.j2",
     "compose/docker-compose.yaml.j2",
     "compose/docker-compose.dev.yaml.j2",

@@ -470,7 +470,7 @@ fn plan_and_apply(
         let mut progress = |p: slipway_runtime::Progress| run.event("progress", json!(p));
         prepare_release(&cli, &DockerApi::default(), &input, &mut progress)
     });
-    let doc = match prepared {
+    let mut doc = match prepared {
         Ok(doc) => doc,
         Err(e) => {
             run.to(
@@ -490,6 +490,10 @@ fn plan_and_apply(
                 return Err(OpsError::MissingSecret(format!("{file} (secret `{name}`)")));
             }
         }
+    }
+    // Health paths detection guessed: the gate asks for them first (a 404 fails at once).
+    for (svc, (path, port)) in &written.guessed_health {
+        doc["x-slipway"]["guessed_health"][svc] = json!({ "path": path, "port": port });
     }
     let text = canonical_json(&doc);
     let release = Release {

@@ -57,6 +57,9 @@ pub struct GenerateReport {
     pub spec_hash: String,
     /// Secret files slipway fills with random values when they are missing.
     pub generated_secrets: Vec<String>,
+    /// Services whose HTTP health path detection guessed and the spec does not set:
+    /// service -> (path, container port). `deploy` asks for it before the health gate.
+    pub guessed_health: std::collections::BTreeMap<String, (String, u16)>,
 }
 
 impl GenerateReport {
@@ -118,10 +121,111 @@ fn detect_services(app: &mut App, spec_dir: &Path, file: &SourceFile, diags: &mu
                     swap(d);
                 }
                 detected.port = Some(want);
-                detected.guessed.retain(|g| g != "port");
             }
         }
+        let set = SetBySpec {
+            name: &svc.name,
+            port: svc.port.is_some(),
+            health: svc.health.is_some(),
+            command: svc.command.is_some(),
+        };
+        detection_diagnostics(&set, &mut detected, path, &file.name, span, diags);
         *plan = Some(Box::new(detected));
+    }
+}
+
+/// What the spec leaves to detection, said once per service: an error when no start
+/// command was found and the spec gives none (`SPEC020`), a note naming every value
+/// that was guessed rather than read from a file (`GEN020`). Values the spec sets are
+/// no longer guesses.
+struct SetBySpec<'a> {
+    name: &'a str,
+    port: bool,
+    health: bool,
+    command: bool,
+}
+
+fn detection_diagnostics(
+    svc: &SetBySpec<'_>,
+    detected: &mut slipway_model::BuildPlan,
+    path: &str,
+    file: &str,
+    span: Span,
+    diags: &mut Diagnostics,
+) {
+    let set_by_spec = |g: &str| match g {
+        "port" => svc.port,
+        "health_path" => svc.health,
+        "start" => svc.command,
+        _ => false,
+    };
+    detected.guessed.retain(|g| !set_by_spec(g));
+    if detected.start.is_empty() && !svc.command {
+        let why = detected
+            .notes
+            .iter()
+            .find(|n| n.starts_with("no start command"))
+            .map_or_else(String::new, |n| format!(" ({n})"));
+        diags.push(
+            Diagnostic::error(
+                "SPEC020",
+                format!(
+                    "service `{}`: no start command found in `{path}`{why}",
+                    svc.name
+                ),
+            )
+            .at(file, span)
+            .expected("a start script, a framework's server, or an entry file that exists")
+            .help("set `command:` on the service, e.g. `command: [node, dist/server.js]`"),
+        );
+    }
+    let shown: Vec<String> = detected
+        .guessed
+        .iter()
+        .filter_map(|g| {
+            Some(match g.as_str() {
+                "port" => format!("port {}", detected.port?),
+                "health_path" => format!("health path {}", detected.health_path.as_deref()?),
+                "start" => format!("start command `{}`", detected.start.join(" ")),
+                "version" => format!(
+                    "{} version {}",
+                    detected.language.as_str(),
+                    detected.version
+                ),
+                "package_manager" => format!("package manager {}", detected.package_manager),
+                "entry" => format!("entry {}", detected.entry.as_deref()?),
+                other => other.to_string(),
+            })
+        })
+        .collect();
+    if !shown.is_empty() {
+        let keys: Vec<&str> = detected
+            .guessed
+            .iter()
+            .filter_map(|g| match g.as_str() {
+                "port" => Some("`port:`"),
+                "health_path" => Some("`health:`"),
+                "start" => Some("`command:`"),
+                _ => None,
+            })
+            .collect();
+        let mut d = Diagnostic::new(
+            "GEN020",
+            slipway_diagnostics::Severity::Info,
+            format!(
+                "service `{}`: guessed, not found in `{path}`: {}",
+                svc.name,
+                shown.join(", ")
+            ),
+        )
+        .at(file, span);
+        if !keys.is_empty() {
+            d = d.help(format!(
+                "check them, and set {} in the spec to confirm",
+                keys.join(", ")
+            ));
+        }
+        diags.push(d);
     }
 }
 
@@ -221,6 +325,18 @@ pub fn generate(opts: &GenerateOptions) -> Result<GenerateReport, EngineError> {
 
     report.spec_hash = spec_hash(&app, opts);
     report.project.clone_from(&app.name);
+    for svc in app.services.values() {
+        let Some(plan) = svc.plan() else { continue };
+        if let (None, Some(path), Some(port)) =
+            (&svc.health, &plan.health_path, svc.container_port())
+        {
+            if plan.guessed.iter().any(|g| g == "health_path") {
+                report
+                    .guessed_health
+                    .insert(svc.name.clone(), (path.clone(), port));
+            }
+        }
+    }
     report.generated_secrets = slipway_emit::generated_secrets(&app);
     let mut req = EmitRequest {
         environment: opts.environment.clone(),

@@ -34,7 +34,8 @@ pub struct BuildPlan {
     pub language: Language,
     /// `fastapi`, `django`, `flask`, `express`, `next`, `spring-boot`, ...
     pub framework: Option<String>,
-    /// `pip`, `poetry`, `uv`, `npm`, `pnpm`, `yarn`, `go`, `cargo`, `maven`.
+    /// `pip`, `poetry`, `uv`, `pipenv`, `npm`, `pnpm`, `yarn`, `bun`, `go`, `cargo`,
+    /// `maven`, `gradle`.
     pub package_manager: String,
     /// Toolchain version used for the base image tag (`3.12`, `20`, `1.22`).
     pub version: String,
@@ -42,7 +43,8 @@ pub struct BuildPlan {
     pub manifests: Vec<String>,
     /// Extra manifests for dev/test dependencies (`requirements-dev.txt`).
     pub dev_manifests: Vec<String>,
-    /// The production start command (argv).
+    /// The production start command (argv); empty when none was found (`notes` says
+    /// why, and the service needs `command:`).
     pub start: Vec<String>,
     /// A development start command with reload, when the framework has one.
     pub dev_start: Option<Vec<String>>,
@@ -58,4 +60,8 @@ pub struct BuildPlan {
     pub members: Vec<String>,
     /// Names of the fields above that were guessed rather than read from a file.
     pub guessed: Vec<String>,
+    /// What detection decided and why, where a user would otherwise wonder: the file a
+    /// value came from, or why there is no start command.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }

@@ -42,6 +42,16 @@ pub struct DesiredService {
     pub replicas: u32,
     pub healthcheck: bool,
     pub depends_on: Vec<String>,
+    /// An HTTP health path that detection guessed (`x-slipway.guessed_health`): the
+    /// gate checks it answers before waiting on the health check.
+    pub guessed_health: Option<GuessedHealth>,
+}
+
+/// A guessed HTTP health path and the container port it is served on.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct GuessedHealth {
+    pub path: String,
+    pub port: u16,
 }
 
 fn scalar(v: &Value) -> Option<String> {
@@ -113,6 +123,7 @@ fn environment(v: &Value) -> BTreeMap<String, String> {
 #[must_use]
 pub fn desired_services(doc: &Value) -> BTreeMap<String, DesiredService> {
     let pinned = &doc["x-slipway"]["images"];
+    let guessed = &doc["x-slipway"]["guessed_health"];
     let mut out = BTreeMap::new();
     for (name, s) in doc["services"].as_object().into_iter().flatten() {
         let ports = s["ports"]
@@ -153,6 +164,12 @@ pub fn desired_services(doc: &Value) -> BTreeMap<String, DesiredService> {
                 replicas,
                 healthcheck,
                 depends_on,
+                guessed_health: guessed[name]["path"].as_str().and_then(|path| {
+                    Some(GuessedHealth {
+                        path: path.to_string(),
+                        port: u16::try_from(guessed[name]["port"].as_u64()?).ok()?,
+                    })
+                }),
             },
         );
     }
@@ -211,6 +228,19 @@ mod tests {
         assert_eq!(s.environment["B"], "2");
         assert_eq!(s.image_id.as_deref(), Some("sha256:abc"));
         assert_eq!(s.depends_on, vec!["db"]);
+        assert_eq!(s.guessed_health, None);
+    }
+
+    #[test]
+    fn reads_a_guessed_health_path() {
+        let doc = json!({"services": {"web": {}}, "x-slipway": {"guessed_health": {"web": {"path": "/health", "port": 3000}}}});
+        assert_eq!(
+            desired_services(&doc)["web"].guessed_health,
+            Some(GuessedHealth {
+                path: "/health".into(),
+                port: 3000
+            })
+        );
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Health gates: wait until every service runs its desired number of containers of the
 //! release's image and each says healthy (or has no health check), with a deadline.
 //! A container of the new image that exits, restarts or turns unhealthy fails the gate
-//! at once instead of waiting out the deadline.
+//! at once instead of waiting out the deadline, and so does a guessed health path that
+//! answers 404 (see `probe`).
 
 use crate::desired::DesiredService;
 use crate::observe::ObservedContainer;
@@ -140,6 +141,7 @@ pub(crate) fn wait_ready(
     }
     let until = Instant::now() + deadline;
     let mut done: BTreeSet<String> = BTreeSet::new();
+    let mut answered: BTreeSet<String> = BTreeSet::new();
     loop {
         let observed = rt.observe(project)?;
         for s in &wanted {
@@ -147,6 +149,13 @@ pub(crate) fn wait_ready(
                 .iter()
                 .filter(|c| c.service == s.name && counts(c))
                 .collect();
+            // A guessed health path that answers 404 fails now, not after the retries.
+            if let Some(why) =
+                crate::probe::preflight(s, &mine, &|c| is_current(s, c), &mut answered)
+            {
+                progress(Progress::new(Some(&s.name), "unhealthy", why.clone()));
+                return Err(RuntimeError::Unhealthy(why));
+            }
             if let Some(why) = failed(s, &mine) {
                 progress(Progress::new(Some(&s.name), "unhealthy", why.clone()));
                 return Err(RuntimeError::Unhealthy(format!(

@@ -13,6 +13,7 @@ mod desired;
 pub mod docker_api;
 mod health;
 mod observe;
+mod probe;
 pub mod process;
 mod release;
 mod swarm;
@@ -20,7 +21,7 @@ mod yaml_json;
 
 pub use compare::{compare, Difference, Plan, ServiceChange};
 pub use compose::{ComposeCli, ComposeRuntime};
-pub use desired::{desired_services, DesiredService, PortSpec};
+pub use desired::{desired_services, DesiredService, GuessedHealth, PortSpec};
 pub use health::{summarize as summarize_health, wait_healthy, HealthReport, ServiceHealth};
 pub use observe::ObservedContainer;
 pub use release::{canonical_json, prepare_release, ReleaseInput};

@@ -21,6 +21,12 @@ impl Folder {
         self.root.join(rel).exists()
     }
 
+    /// Whether `rel` is a regular file (after following links).
+    #[must_use]
+    pub fn is_file(&self, rel: &str) -> bool {
+        self.root.join(rel).is_file()
+    }
+
     /// A file's text, if it exists, is UTF-8 and under the size cap.
     #[must_use]
     pub fn read(&self, rel: &str) -> Option<String> {

@@ -1,4 +1,7 @@
-//! Java with Maven: pom.xml (artifact, Java release, Spring Boot and its actuator).
+//! Java: Maven (pom.xml: artifact, Java release, Spring Boot and its actuator) here,
+//! Gradle in [`gradle`](super::gradle); the Spring Boot port from
+//! `application.properties` or `application.yml` (`server.port`, `${PORT:5000}`),
+//! else 8080.
 
 use super::{port_in, version_in, Detector, Folder};
 use quick_xml::events::Event;
@@ -56,14 +59,77 @@ fn read_pom(text: &str) -> Pom {
     pom
 }
 
+/// `server.port` from Spring's config files, with `${PORT:5000}` read as its default.
+pub(super) fn spring_port(f: &Folder) -> Option<(u16, &'static str)> {
+    const DIR: &str = "src/main/resources";
+    if let Some(p) = f
+        .read(&format!("{DIR}/application.properties"))
+        .and_then(|t| {
+            t.lines()
+                .map(str::trim)
+                .find(|l| l.starts_with("server.port"))
+                .and_then(port_value)
+        })
+    {
+        return Some((p, "application.properties"));
+    }
+    for name in ["application.yml", "application.yaml"] {
+        let Some(text) = f.read(&format!("{DIR}/{name}")) else {
+            continue;
+        };
+        let mut in_server = false;
+        for line in text.lines() {
+            let indent = line.len() - line.trim_start().len();
+            let t = line.trim();
+            let found = if indent == 0 && !t.is_empty() && !t.starts_with('#') {
+                in_server = t == "server:";
+                t.strip_prefix("server.port:").map(|v| format!("port:{v}"))
+            } else if in_server && t.starts_with("port:") {
+                Some(t.to_string())
+            } else {
+                None
+            };
+            if let Some(p) = found.as_deref().and_then(port_value) {
+                return Some((p, name));
+            }
+        }
+    }
+    None
+}
+
+/// The port in `server.port=8081`, `port: 8081` or `server.port=${PORT:5000}`.
+fn port_value(line: &str) -> Option<u16> {
+    let value = line.split_once(['=', ':']).map(|(_, v)| v.trim())?;
+    let value = value.trim_matches(['"', '\'']);
+    let value = value
+        .strip_prefix("${")
+        .and_then(|v| v.strip_suffix('}'))
+        .and_then(|v| v.split_once(':').map(|(_, d)| d))
+        .unwrap_or(value);
+    value.trim().parse().ok()
+}
+
+/// The Java release from Heroku-style `system.properties` (`java.runtime.version=17`).
+pub(super) fn system_java(f: &Folder) -> Option<String> {
+    f.read("system.properties")?
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("java.runtime.version"))
+        .and_then(|v| version_in(v.trim_start_matches([' ', '=']).trim_start_matches("1."), 1))
+}
+
 impl Detector for JavaDetector {
     fn detect(&self, f: &Folder) -> Option<BuildPlan> {
-        let pom = read_pom(&f.read("pom.xml")?);
+        let Some(pom_text) = f.read("pom.xml") else {
+            return super::gradle::detect(f);
+        };
+        let pom = read_pom(&pom_text);
         let mut guessed = Vec::new();
+        let mut notes = Vec::new();
         let version = pom
             .java
             .as_deref()
             .and_then(|v| version_in(v.trim_start_matches("1."), 1))
+            .or_else(|| system_java(f))
             .unwrap_or_else(|| {
                 guessed.push("version".into());
                 "17".into()
@@ -77,13 +143,22 @@ impl Detector for JavaDetector {
             .dependencies
             .iter()
             .any(|d| d == "spring-boot-starter-actuator");
-        let props = f
-            .read("src/main/resources/application.properties")
-            .unwrap_or_default();
-        let port = port_in(&props).unwrap_or_else(|| {
-            guessed.push("port".into());
-            8080
-        });
+        let port = match spring_port(f) {
+            Some((p, file)) => {
+                notes.push(format!("port {p} from {file} (server.port)"));
+                p
+            }
+            None if spring => 8080,
+            None => {
+                let props = f
+                    .read("src/main/resources/application.properties")
+                    .unwrap_or_default();
+                port_in(&props).unwrap_or_else(|| {
+                    guessed.push("port".into());
+                    8080
+                })
+            }
+        };
         let health_path = if actuator {
             "/actuator/health".to_string()
         } else {
@@ -102,6 +177,12 @@ impl Detector for JavaDetector {
         if f.has(".mvn") {
             manifests.push(".mvn".into());
         }
+        if f.is_file("mvnw") {
+            notes.push(
+                "Maven wrapper (mvnw) found; the image builds with the Maven of its build image"
+                    .into(),
+            );
+        }
         Some(BuildPlan {
             language: Language::Java,
             framework: spring.then(|| "spring-boot".into()),
@@ -109,12 +190,7 @@ impl Detector for JavaDetector {
             version,
             manifests,
             dev_manifests: Vec::new(),
-            start: vec![
-                "java".into(),
-                "-XX:MaxRAMPercentage=75".into(),
-                "-jar".into(),
-                "/app/app.jar".into(),
-            ],
+            start: java_start(),
             dev_start: spring.then(|| vec!["mvn".into(), "-B".into(), "spring-boot:run".into()]),
             build: true,
             test: f
@@ -125,6 +201,27 @@ impl Detector for JavaDetector {
             entry: Some(jar),
             members: Vec::new(),
             guessed,
+            notes,
         })
+    }
+}
+
+/// Every Java image runs its one jar.
+pub(super) fn java_start() -> Vec<String> {
+    ["java", "-XX:MaxRAMPercentage=75", "-jar", "/app/app.jar"]
+        .map(String::from)
+        .to_vec()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::port_value;
+
+    #[test]
+    fn spring_port_values() {
+        assert_eq!(port_value("server.port=8081"), Some(8081));
+        assert_eq!(port_value("server.port=${PORT:5000}"), Some(5000));
+        assert_eq!(port_value("port: 9090"), Some(9090));
+        assert_eq!(port_value("server.port=${PORT}"), None);
     }
 }

@@ -1,12 +1,18 @@
 //! Language detection: a source folder -> a `BuildPlan`. One detector per language
-//! (one file each); each reads only the manifests it knows, with a size cap, and says
-//! which fields it had to guess. Detection never executes anything.
+//! (one file each, the start-command conventions of the bigger ones beside it); each
+//! reads only the manifests it knows, with a size cap, and says which fields it had to
+//! guess. A start command always names a file that exists in the folder or that the
+//! build step writes; when none can be found the plan has no start command and a note
+//! says why. Detection never executes anything.
 
 mod folder;
 mod go;
+mod gradle;
 mod java;
 mod node;
+mod node_start;
 mod python;
+mod python_start;
 mod rust;
 
 pub use folder::Folder;
@@ -68,15 +74,29 @@ pub fn discover(root: &Path) -> Vec<Detected> {
         .ok()
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_else(|| "app".into());
-    if let Some(plan) = detect_folder(root) {
-        return vec![Detected {
-            name: service_name(&root_name),
-            path: ".".into(),
-            plan,
-        }];
+    let root_plan = detect_folder(root);
+    match root_plan {
+        // A workspace root that starts nothing itself: its packages are the services.
+        Some(plan) if !plan.start.is_empty() || plan.members.is_empty() => {
+            return vec![Detected {
+                name: service_name(&root_name),
+                path: ".".into(),
+                plan,
+            }];
+        }
+        _ => {}
     }
+    let workspace = root_plan.is_some();
     let mut found = Vec::new();
     walk(root, root, 0, &mut found);
+    if workspace {
+        // Libraries of the workspace are not services, even when `main` names a file.
+        found.retain(|d| {
+            !d.plan.start.is_empty()
+                && (d.plan.language != slipway_model::Language::Node
+                    || node_start::is_app(&Folder::open(&root.join(&d.path))))
+        });
+    }
     found.sort_by(|a, b| a.path.cmp(&b.path));
     // Names must be unique: a clash keeps the parent folder as a prefix.
     let mut seen = std::collections::BTreeMap::<String, usize>::new();
@@ -170,14 +190,22 @@ pub(crate) fn version_in(constraint: &str, parts: usize) -> Option<String> {
     (!v.is_empty()).then(|| v.join("."))
 }
 
+/// Ports of well-known backing services: a literal one in source is a connection
+/// string, not the port the app listens on.
+const CLIENT_PORTS: &[u16] = &[3306, 5432, 5672, 6379, 9200, 11211, 27017, 4222];
+
 /// A port number in source text next to a hint such as `PORT` or `listen(`.
 #[must_use]
 pub(crate) fn port_in(text: &str) -> Option<u16> {
     const HINTS: &[&str] = &[
         "PORT ||",
         "PORT ??",
+        "PORT:-",
+        "${PORT:",
         "0.0.0.0:",
         "127.0.0.1:",
+        "\"0.0.0.0\", ",
+        "\"127.0.0.1\", ",
         "localhost:",
         "PORT\", \"",
         "PORT', '",
@@ -196,13 +224,51 @@ pub(crate) fn port_in(text: &str) -> Option<u16> {
             let rest = text[i + hint.len()..].trim_start_matches([' ', '"', '\'', ':']);
             let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
             if let Ok(p) = digits.parse::<u16>() {
-                if p >= 80 && digits.len() >= 4 {
+                if p >= 80 && digits.len() >= 4 && !CLIENT_PORTS.contains(&p) {
                     return Some(p);
                 }
             }
         }
     }
     None
+}
+
+/// The `web:` command of a Heroku-style `Procfile`, and its argv: split on spaces
+/// when it is a plain command, else run by `sh -c`.
+#[must_use]
+pub(crate) fn procfile_web(f: &Folder) -> Option<(String, Vec<String>)> {
+    let text = f.read("Procfile")?;
+    let cmd = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("web:"))
+        .map(str::trim)
+        .filter(|c| !c.is_empty())?;
+    Some((cmd.to_string(), argv_of(cmd)))
+}
+
+/// A shell command line as argv: split on spaces when nothing in it needs a shell.
+#[must_use]
+pub(crate) fn argv_of(cmd: &str) -> Vec<String> {
+    if cmd.contains(['&', '|', ';', '$', '>', '<', '`', '"', '\'', '*', '(']) {
+        vec!["sh".into(), "-c".into(), cmd.to_string()]
+    } else {
+        cmd.split_whitespace().map(ToString::to_string).collect()
+    }
+}
+
+/// Paths in a command line that look like files (`dist/index.js`, `./start.sh`,
+/// `src/main.py`), for the check that a start command names files that exist.
+#[must_use]
+pub(crate) fn file_args(cmd: &str) -> Vec<String> {
+    const EXTS: &[&str] = &[
+        ".js", ".mjs", ".cjs", ".ts", ".mts", ".py", ".sh", ".jar", ".rb",
+    ];
+    cmd.split(|c: char| c.is_whitespace() || matches!(c, '&' | '|' | ';' | '(' | ')'))
+        .map(|t| t.trim_matches(['"', '\'']))
+        .filter(|t| !t.starts_with('-') && !t.contains(['$', '*', '=']))
+        .filter(|t| EXTS.iter().any(|e| t.ends_with(e)) && !t.contains("://"))
+        .map(|t| t.trim_start_matches("./").to_string())
+        .collect()
 }
 
 /// A health route string found in source text.
@@ -244,6 +310,27 @@ mod tests {
         assert_eq!(service_name("My_API"), "my-api");
         assert_eq!(service_name("2fa"), "svc-2fa");
         assert_eq!(service_name("__"), "app");
+    }
+
+    #[test]
+    fn procfile_commands_become_argv() {
+        assert_eq!(argv_of("python src/main.py"), vec!["python", "src/main.py"]);
+        assert_eq!(
+            argv_of("gunicorn app:app --bind 0.0.0.0:$PORT"),
+            vec!["sh", "-c", "gunicorn app:app --bind 0.0.0.0:$PORT"]
+        );
+        assert_eq!(
+            file_args("prisma migrate deploy && node ./dist/index.js --x"),
+            vec!["dist/index.js"]
+        );
+        assert_eq!(file_args("echo $(node --version)"), Vec::<String>::new());
+    }
+
+    #[test]
+    fn client_ports_and_env_defaults() {
+        assert_eq!(port_in("server.port=${PORT:5000}"), Some(5000));
+        assert_eq!(port_in("DATABASE_URL = \"localhost:5432\""), None);
+        assert_eq!(port_in("const port = process.env.PORT ?? 8787"), Some(8787));
     }
 
     #[test]

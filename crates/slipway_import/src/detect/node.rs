@@ -1,6 +1,9 @@
-//! Node.js and TypeScript: npm, pnpm or yarn from the lockfile; a build step when a
-//! `build` script exists; the `start` script (run directly when it is `node FILE`).
+//! Node.js and TypeScript: npm, pnpm, yarn or bun from the lockfile (or the
+//! `packageManager` field); the framework from the dependencies; a build step when a
+//! `build` script exists; the start command, port and source file from
+//! [`node_start`](super::node_start).
 
+use super::node_start::{self, NodeApp};
 use super::{health_in, port_in, version_in, Detector, Folder};
 use serde_json::Value;
 use slipway_model::{BuildPlan, Language};
@@ -9,38 +12,78 @@ pub struct NodeDetector;
 
 const NPM_NO_TEST: &str = "echo \"Error: no test specified\" && exit 1";
 
+/// Dependency -> framework, first match wins: meta-frameworks before the servers and
+/// build tools they are built on (`vite` last: only a single-page app has nothing else).
+const FRAMEWORKS: &[(&str, &str)] = &[
+    ("next", "next"),
+    ("nuxt", "nuxt"),
+    ("@remix-run/serve", "remix"),
+    ("@remix-run/node", "remix"),
+    ("@react-router/serve", "react-router"),
+    ("@sveltejs/kit", "sveltekit"),
+    ("@nestjs/core", "nest"),
+    ("fastify", "fastify"),
+    ("express", "express"),
+    ("koa", "koa"),
+    ("hono", "hono"),
+    ("vite", "vite"),
+];
+
+/// Frameworks that serve pages: `/` answers when the app is up.
+const PAGE_FRAMEWORKS: &[&str] = &["next", "nuxt", "remix", "react-router", "sveltekit", "vite"];
+
+/// The package manager and its lockfile: the lockfile decides, then `packageManager`.
+fn package_manager(
+    f: &Folder,
+    pkg: &Value,
+    guessed: &mut Vec<String>,
+) -> (&'static str, Option<&'static str>) {
+    for (pm, lock) in [
+        ("bun", "bun.lockb"),
+        ("bun", "bun.lock"),
+        ("pnpm", "pnpm-lock.yaml"),
+        ("yarn", "yarn.lock"),
+        ("npm", "package-lock.json"),
+    ] {
+        if f.is_file(lock) {
+            return (pm, Some(lock));
+        }
+    }
+    let declared = pkg
+        .get("packageManager")
+        .and_then(Value::as_str)
+        .and_then(|s| s.split('@').next());
+    match declared {
+        Some("pnpm") => ("pnpm", None),
+        Some("yarn") => ("yarn", None),
+        Some("bun") => ("bun", None),
+        Some("npm") => ("npm", None),
+        _ => {
+            guessed.push("package_manager".into());
+            ("npm", None)
+        }
+    }
+}
+
+fn framework_of(app: &NodeApp<'_>) -> Option<&'static str> {
+    FRAMEWORKS
+        .iter()
+        .find(|(dep, name)| app.dep(dep) && (*name != "vite" || app.f.is_file("index.html")))
+        .map(|(_, name)| *name)
+}
+
 impl Detector for NodeDetector {
     fn detect(&self, f: &Folder) -> Option<BuildPlan> {
         let pkg: Value = serde_json::from_str(&f.read("package.json")?).ok()?;
         let mut guessed = Vec::new();
-        let (pm, lock) = if f.has("pnpm-lock.yaml") {
-            ("pnpm", Some("pnpm-lock.yaml"))
-        } else if f.has("yarn.lock") {
-            ("yarn", Some("yarn.lock"))
-        } else if f.has("package-lock.json") {
-            ("npm", Some("package-lock.json"))
-        } else {
-            guessed.push("package_manager".into());
-            ("npm", None)
-        };
+        let mut notes = Vec::new();
+        let (pm, lock) = package_manager(f, &pkg, &mut guessed);
         let mut manifests = vec!["package.json".to_string()];
         manifests.extend(lock.map(ToString::to_string));
         if f.has(".npmrc") {
             manifests.push(".npmrc".into());
         }
         manifests.sort();
-        let script = |name: &str| {
-            pkg.get("scripts")?
-                .get(name)?
-                .as_str()
-                .map(ToString::to_string)
-        };
-        let dep = |name: &str| {
-            ["dependencies", "devDependencies"]
-                .iter()
-                .any(|k| pkg.get(k).and_then(|d| d.get(name)).is_some())
-        };
-
         let version = pkg
             .get("engines")
             .and_then(|e| e.get("node"))
@@ -55,104 +98,79 @@ impl Detector for NodeDetector {
                 guessed.push("version".into());
                 "20".into()
             });
-        let framework = [
-            ("next", "next"),
-            ("@nestjs/core", "nest"),
-            ("fastify", "fastify"),
-            ("express", "express"),
-            ("koa", "koa"),
-        ]
-        .iter()
-        .find(|(d, _)| dep(d))
-        .map(|(_, name)| (*name).to_string());
-        let build = script("build").is_some();
-
-        let main = pkg
-            .get("main")
-            .and_then(Value::as_str)
-            .map(|m| m.trim_start_matches("./").to_string());
-        let start = if let Some(s) = script("start") {
-            direct_node(&s).unwrap_or_else(|| vec![pm.to_string(), "run".into(), "start".into()])
-        } else {
-            guessed.push("start".into());
-            let file = main
-                .clone()
-                .or_else(|| {
-                    f.first(&["server.js", "index.js", "app.js", "src/index.js"])
-                        .map(ToString::to_string)
-                })
-                .unwrap_or_else(|| "index.js".into());
-            vec!["node".into(), file]
+        let mut app = NodeApp {
+            f,
+            pkg: &pkg,
+            pm,
+            framework: None,
         };
-        let dev_start = script("dev").map(|_| vec![pm.to_string(), "run".into(), "dev".into()]);
-        let entry_file = start
-            .get(1)
-            .filter(|_| start[0] == "node")
-            .cloned()
-            .or(main);
-        let source = entry_file.as_deref().and_then(|e| f.read(e)).or_else(|| {
-            f.first(&[
-                "server.js",
-                "index.js",
-                "app.js",
-                "src/index.ts",
-                "src/main.ts",
-                "src/server.ts",
-                "src/index.js",
-            ])
-            .and_then(|e| f.read(e))
-        });
-        let port = source.as_deref().and_then(port_in).unwrap_or_else(|| {
-            guessed.push("port".into());
-            3000
-        });
-        let health_path = source.as_deref().and_then(health_in).or_else(|| {
-            guessed.push("health_path".into());
-            Some(if framework.as_deref() == Some("next") {
-                "/".into()
-            } else {
-                "/health".into()
-            })
-        });
-        let test = script("test")
+        app.framework = framework_of(&app);
+        let started = node_start::start(&app, &mut notes);
+        let framework = app.framework.filter(|_| !started.unknown_framework);
+        if started.guessed {
+            guessed.push("start".into());
+        }
+        let source = started.source.as_deref().and_then(|s| f.read(s));
+        let port = started
+            .port
+            .or_else(|| source.as_deref().and_then(port_in))
+            .or(started.default_port)
+            .unwrap_or_else(|| {
+                guessed.push("port".into());
+                3000
+            });
+        // Routes often live beside the entry file: the rest of `src/` is read too.
+        let routes = || -> Option<String> {
+            f.find("src", &[".ts", ".js", ".mjs"], 2, 40)
+                .iter()
+                .find_map(|p| f.read(p).as_deref().and_then(health_in))
+        };
+        let health_path = source
+            .as_deref()
+            .and_then(health_in)
+            .or_else(routes)
+            .or_else(|| {
+                guessed.push("health_path".into());
+                Some(
+                    if framework.is_some_and(|fw| PAGE_FRAMEWORKS.contains(&fw)) {
+                        "/".into()
+                    } else {
+                        "/health".into()
+                    },
+                )
+            });
+        let dev_start = ["dev", "start:dev"]
+            .into_iter()
+            .find(|s| app.script(s).is_some())
+            .map(|s| vec![pm.to_string(), "run".into(), s.into()]);
+        let test = app
+            .script("test")
             .filter(|t| t.trim() != NPM_NO_TEST)
-            .map(|_| vec![pm.to_string(), "test".into()]);
+            .map(|_| {
+                // `bun test` is bun's own runner, not the package's script.
+                if pm == "bun" {
+                    vec!["bun".into(), "run".into(), "test".into()]
+                } else {
+                    vec![pm.to_string(), "test".into()]
+                }
+            });
         Some(BuildPlan {
             language: Language::Node,
-            framework,
+            framework: framework.map(ToString::to_string),
             package_manager: pm.into(),
             version,
             manifests,
             dev_manifests: Vec::new(),
-            start,
+            start: started.argv,
             dev_start,
-            build,
+            build: app.build(),
             test,
             port: Some(port),
             health_path,
             entry: None,
-            members: Vec::new(),
+            members: node_start::workspace_members(&app),
             guessed,
+            notes,
         })
-    }
-}
-
-/// `node server.js --flag` as argv, so the process is PID 1 and gets signals; `None`
-/// when the script needs a shell (`&&`, env assignments, other programs).
-fn direct_node(script: &str) -> Option<Vec<String>> {
-    if script.contains(['&', '|', ';', '$', '>', '<', '=', '`']) {
-        return None;
-    }
-    let parts: Vec<String> = script.split_whitespace().map(ToString::to_string).collect();
-    match parts.first().map(String::as_str) {
-        Some("node") if parts.len() >= 2 => Some(parts),
-        Some("next") => Some(
-            [
-                vec!["node_modules/.bin/next".to_string()],
-                parts[1..].to_vec(),
-            ]
-            .concat(),
-        ),
-        _ => None,
     }
 }

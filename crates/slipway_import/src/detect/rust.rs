@@ -1,4 +1,6 @@
-//! Rust: Cargo.toml, a single package or a workspace; the binary to run.
+//! Rust: Cargo.toml, a single package or a workspace; the binary to run (`default-run`
+//! first); the port from a literal address in the source, else Rocket's (Rocket.toml,
+//! default 8000).
 
 use super::{health_in, port_in, version_in, Detector, Folder};
 use slipway_model::{BuildPlan, Language};
@@ -47,7 +49,37 @@ fn bins_of(f: &Folder, dir: &str, manifest: &Table) -> Vec<Bin> {
             name: pkg_name,
         });
     }
+    // `src/bin/<name>.rs` are binaries too (auto-discovered by cargo).
+    if manifest.get("bin").is_none() {
+        for file in f.list(&join("src/bin"), false) {
+            if let Some(name) = file.strip_suffix(".rs") {
+                out.push(Bin {
+                    dir: dir.to_string(),
+                    name: name.to_string(),
+                });
+            }
+        }
+    }
     out
+}
+
+/// The port Rocket listens on: Rocket.toml's `[release]`, `[default]` or `[global]`
+/// `port`, else 8000.
+fn rocket_port(f: &Folder, notes: &mut Vec<String>) -> u16 {
+    let table: Option<Table> = f.read("Rocket.toml").and_then(|t| t.parse().ok());
+    let from_toml = table.as_ref().and_then(|t| {
+        ["release", "default", "global"].iter().find_map(|p| {
+            let port = t.get(*p)?.get("port")?.as_integer()?;
+            u16::try_from(port).ok()
+        })
+    });
+    match from_toml {
+        Some(p) => {
+            notes.push(format!("port {p} from Rocket.toml"));
+            p
+        }
+        None => 8000,
+    }
 }
 
 /// Workspace member folders, with simple `dir/*` globs expanded.
@@ -111,8 +143,14 @@ impl Detector for RustDetector {
                 name: folder_name.clone(),
             });
         }
+        let default_run = root
+            .get("package")
+            .and_then(|p| p.get("default-run"))
+            .and_then(|d| d.as_str());
         let bin = if bins.len() == 1 {
             &bins[0]
+        } else if let Some(b) = default_run.and_then(|d| bins.iter().find(|b| b.name == d)) {
+            b
         } else {
             guessed.push("entry".into());
             bins.iter()
@@ -160,10 +198,17 @@ impl Detector for RustDetector {
             .iter()
             .find(|d| all_manifests.contains(&format!("\n{d} =")))
             .map(|d| (*d).to_string());
-        let port = port_in(&source).unwrap_or_else(|| {
-            guessed.push("port".into());
-            8080
-        });
+        let mut notes = Vec::new();
+        let port = if framework.as_deref() == Some("rocket") {
+            let p = rocket_port(f, &mut notes);
+            notes.push("Rocket listens on 127.0.0.1 unless told otherwise: the image sets ROCKET_ADDRESS=0.0.0.0".into());
+            p
+        } else {
+            port_in(&source).unwrap_or_else(|| {
+                guessed.push("port".into());
+                8080
+            })
+        };
         let health_path = health_in(&source).or_else(|| {
             guessed.push("health_path".into());
             Some("/health".into())
@@ -194,6 +239,7 @@ impl Detector for RustDetector {
             entry: Some(bin.name.clone()),
             members: member_dirs,
             guessed,
+            notes,
         })
     }
 }
