@@ -14,6 +14,9 @@
 //! - The same images with every capability dropped and none added fail the way the
 //!   report describes (`setresuid failed: Operation not permitted`): the profiles'
 //!   capabilities are needed, not decoration.
+//! - The Kubernetes side of each profile runs on the same engine as its generated
+//!   pod would run it: the pod's numeric user and fsGroup, every capability dropped,
+//!   a read-only root with its emptyDirs, nginx's port sysctl; each turns ready.
 
 mod support;
 
@@ -493,5 +496,291 @@ fn without_the_profiles_capabilities_the_images_fail_as_reported() {
             "{image}: {}",
             text(&out)
         );
+    }
+}
+
+/// A parsed YAML node as JSON (scalars as strings), for reading generated manifests.
+fn yaml_json(n: &slipway_import::yaml::Node) -> Value {
+    if let Some(map) = n.as_map() {
+        return Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.as_scalar().unwrap_or_default().to_string(), yaml_json(v)))
+                .collect(),
+        );
+    }
+    if let Some(items) = n.as_seq() {
+        return Value::Array(items.iter().map(yaml_json).collect());
+    }
+    n.as_scalar()
+        .map_or(Value::Null, |s| Value::String(s.to_string()))
+}
+
+fn manifest(dir: &Path, name: &str) -> Option<Value> {
+    let text = std::fs::read_to_string(dir.join(name)).ok()?;
+    let file = slipway_diagnostics::SourceFile::new(name, text);
+    let docs = slipway_import::yaml::parse(&file, slipway_import::yaml::Budget::default()).ok()?;
+    docs.first().map(yaml_json)
+}
+
+/// Containers and volumes of the Kubernetes emulation, removed when dropped.
+#[derive(Default)]
+struct Pods {
+    containers: Vec<String>,
+    volumes: Vec<String>,
+}
+
+impl Drop for Pods {
+    fn drop(&mut self) {
+        for c in &self.containers {
+            docker(&["rm", "-f", c]);
+        }
+        for v in &self.volumes {
+            docker(&["volume", "rm", v]);
+        }
+    }
+}
+
+/// `docker run` arguments that run `service`'s container as its generated pod runs
+/// it: the pod's uid/gid and fsGroup, its sysctls, the container's capabilities and
+/// read-only root, emptyDirs as empty 0777 folders (a tmpfs would copy the image
+/// folder's owner and mode, which an emptyDir does not), volume claims as volumes
+/// prepared the way the kubelet applies `fsGroup` (group-owned, group-writable,
+/// setgid).
+fn pod_run_args(
+    base: &Path,
+    scratch: &Path,
+    service: &str,
+    pods: &mut Pods,
+) -> (Vec<String>, Value) {
+    let workload = manifest(base, &format!("{service}.statefulset.yaml"))
+        .or_else(|| manifest(base, &format!("{service}.deployment.yaml")))
+        .unwrap_or_else(|| panic!("no workload for `{service}`"));
+    let pod = &workload["spec"]["template"]["spec"];
+    let c = &pod["containers"][0];
+    let psc = &pod["securityContext"];
+    let image = c["image"].as_str().unwrap().to_string();
+    let (uid, gid, fs) = (
+        psc["runAsUser"].as_str().unwrap(),
+        psc["runAsGroup"].as_str().unwrap(),
+        psc["fsGroup"].as_str().unwrap(),
+    );
+    assert_eq!(psc["runAsNonRoot"], "true", "{service}");
+    let sc = &c["securityContext"];
+    assert_eq!(
+        sc["capabilities"]["drop"],
+        serde_json::json!(["ALL"]),
+        "{service}"
+    );
+    assert_eq!(sc["allowPrivilegeEscalation"], "false", "{service}");
+    let name = format!("hard-k8s-{service}-{}", std::process::id());
+    let mut args: Vec<String> = [
+        "run",
+        "-d",
+        "--name",
+        &name,
+        "--user",
+        &format!("{uid}:{gid}"),
+    ]
+    .iter()
+    .map(ToString::to_string)
+    .collect();
+    args.extend([
+        "--group-add".into(),
+        fs.to_string(),
+        "--cap-drop".into(),
+        "ALL".into(),
+    ]);
+    args.extend(["--security-opt".into(), "no-new-privileges:true".into()]);
+    if sc["readOnlyRootFilesystem"] == "true" {
+        args.push("--read-only".into());
+    }
+    for s in psc["sysctls"].as_array().into_iter().flatten() {
+        args.extend([
+            "--sysctl".into(),
+            format!(
+                "{}={}",
+                s["name"].as_str().unwrap(),
+                s["value"].as_str().unwrap()
+            ),
+        ]);
+    }
+    let config = manifest(base, &format!("{service}.configmap.yaml")).unwrap();
+    for (k, v) in config["data"].as_object().into_iter().flatten() {
+        args.extend([
+            "-e".into(),
+            format!("{k}={}", v.as_str().unwrap_or_default()),
+        ]);
+    }
+    let volumes = pod["volumes"].as_array().cloned().unwrap_or_default();
+    for m in c["volumeMounts"].as_array().into_iter().flatten() {
+        let (vname, path) = (
+            m["name"].as_str().unwrap(),
+            m["mountPath"].as_str().unwrap(),
+        );
+        let vol = volumes.iter().find(|v| v["name"] == vname);
+        if vol.is_some_and(|v| v.get("emptyDir").is_some()) {
+            let dir = scratch.join(format!("emptydir-{service}-{vname}"));
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o777))
+                .unwrap();
+            args.extend(["-v".into(), format!("{}:{path}", dir.display())]);
+        } else if vol.is_none() {
+            // A volume claim: a fresh volume, filled from the image and then given
+            // to fsGroup as the kubelet does.
+            let docker_vol = format!("{name}-{vname}");
+            pods.volumes.push(docker_vol.clone());
+            let prep = format!("chgrp -R {fs} {path} && chmod -R g+rwX {path} && chmod g+s {path}");
+            let out = docker(&[
+                "run",
+                "--rm",
+                "-v",
+                &format!("{docker_vol}:{path}"),
+                "--entrypoint",
+                "sh",
+                &image,
+                "-c",
+                &prep,
+            ]);
+            assert!(out.status.success(), "{service}: {}", text(&out));
+            args.extend(["-v".into(), format!("{docker_vol}:{path}")]);
+        }
+    }
+    let command: Vec<String> = c["command"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s.as_str().map(str::to_string))
+        .collect();
+    if let Some(first) = command.first() {
+        args.extend(["--entrypoint".into(), first.clone()]);
+    }
+    args.push(image);
+    args.extend(command.into_iter().skip(1));
+    args.extend(
+        c["args"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|s| s.as_str().map(str::to_string)),
+    );
+    pods.containers.push(name);
+    (args, workload)
+}
+
+#[test]
+#[ignore = "needs docker"]
+fn the_kubernetes_profiles_run_as_their_pods_would() {
+    let p = Project::new("k8s");
+    p.write(
+        "compose.yaml",
+        r#"services:
+  cache:
+    image: redis:7-bookworm
+    command: ["redis-server", "--appendonly", "yes"]
+    volumes: [cache-data:/data]
+    healthcheck:
+      test: ["CMD", "redis-cli", "ping"]
+  queue:
+    image: rabbitmq:3.13
+    volumes: [queue-data:/var/lib/rabbitmq]
+    healthcheck:
+      test: ["CMD", "rabbitmq-diagnostics", "-q", "ping"]
+  bus:
+    image: nats:2.10
+    command: ["--jetstream", "--store_dir", "/data", "--http_port", "8222"]
+    volumes: [bus-data:/data]
+    healthcheck:
+      test: ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8222/healthz"]
+  db:
+    image: postgres:16
+    environment:
+      POSTGRES_HOST_AUTH_METHOD: trust
+    volumes: [db-data:/var/lib/postgresql/data]
+    healthcheck:
+      test: ["CMD", "pg_isready", "-h", "127.0.0.1", "-U", "postgres"]
+  web:
+    image: nginx:1.27
+    ports: ["8080:80"]
+volumes:
+  cache-data:
+  queue-data:
+  bus-data:
+  db-data:
+"#,
+    );
+    let out = p.slipway(&[
+        "generate",
+        "compose.yaml",
+        "--image-map",
+        "redis:7-bookworm=slipway-local/redis:7",
+        "--image-map",
+        "rabbitmq:3.13=slipway-local/rabbitmq:3",
+        "--image-map",
+        "nats:2.10=slipway-local/nats:2",
+        "--image-map",
+        "postgres:16=slipway-local/postgres:15",
+        "--image-map",
+        "nginx:1.27=slipway-local/nginx:1",
+    ]);
+    assert!(out.status.success(), "generate: {}", text(&out));
+    let base = p.path().join("infrastructure/kubernetes/base");
+    let mut pods = Pods::default();
+    // (service, uid the pod runs as, readiness: a command, or a TCP port)
+    let cases: [(&str, &str, Option<u16>); 5] = [
+        ("cache", "999", None),
+        ("queue", "999", None),
+        ("bus", "1000", None),
+        ("db", "999", None),
+        ("web", "101", Some(80)),
+    ];
+    let mut started = Vec::new();
+    for (service, uid, port) in cases {
+        let (args, workload) = pod_run_args(&base, p.path(), service, &mut pods);
+        let pod = &workload["spec"]["template"]["spec"];
+        assert_eq!(pod["securityContext"]["runAsUser"], uid, "{service}");
+        assert_eq!(
+            pod["containers"][0]["securityContext"]["readOnlyRootFilesystem"], "true",
+            "{service}"
+        );
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = docker(&args);
+        assert!(out.status.success(), "{service}: {}", text(&out));
+        let probe: Vec<String> = pod["containers"][0]["readinessProbe"]["exec"]["command"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|s| s.as_str().map(str::to_string))
+            .collect();
+        started.push((
+            service,
+            uid,
+            probe,
+            port,
+            pods.containers.last().unwrap().clone(),
+        ));
+    }
+    for (service, uid, probe, port, name) in &started {
+        let mut exec: Vec<String> = vec!["exec".into(), name.clone()];
+        match port {
+            Some(port) => exec.extend(["bash".into(), "-c".into(), format!("exec 3<>/dev/tcp/127.0.0.1/{port} && printf 'GET / HTTP/1.0\\r\\n\\r\\n' >&3 && head -1 <&3 | grep -q ' 200 '")]),
+            None => exec.extend(probe.iter().cloned()),
+        }
+        let exec: Vec<&str> = exec.iter().map(String::as_str).collect();
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            if docker(&exec).status.success() {
+                break;
+            }
+            let state = docker(&["inspect", "-f", "{{.State.Status}}", name]);
+            assert!(
+                Instant::now() < deadline && text(&state).trim() == "running",
+                "{service} never turned ready as its pod would run it ({}):\n{}",
+                text(&state).trim(),
+                text(&docker(&["logs", "--tail", "20", name]))
+            );
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        let out = docker(&["exec", name, "sh", "-c", "stat -c %u /proc/1"]);
+        assert_eq!(text(&out).trim(), *uid, "{service}");
     }
 }
