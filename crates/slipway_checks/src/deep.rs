@@ -5,7 +5,7 @@
 
 use crate::tree::{Kind, Monitoring, Tree};
 use slipway_diagnostics::{Diagnostic, Severity, SourceFile, Span};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 /// A finding of an external tool at a 1-based line and column.
@@ -120,7 +120,7 @@ fn severity(level: &str) -> Severity {
 }
 
 /// Runs the tools over the tree's files (found again on disk by their shown names).
-pub fn run(tree: &Tree) -> (Vec<Diagnostic>, Vec<String>) {
+pub fn run(tree: &Tree, carried: &[Diagnostic]) -> (Vec<Diagnostic>, Vec<String>) {
     let mut out = Vec::new();
     let mut notes = Vec::new();
     let (hadolint, shellcheck) = (installed("hadolint"), installed("shellcheck"));
@@ -202,7 +202,7 @@ pub fn run(tree: &Tree) -> (Vec<Diagnostic>, Vec<String>) {
         notes.push("shellcheck is not installed; scripts were checked by slipway only".to_string());
     }
     if installed("kubectl") {
-        out.extend(overlays(tree));
+        out.extend(overlays(tree, carried));
     } else {
         notes.push("kubectl is not installed; kustomizations were not built (K8S021)".to_string());
     }
@@ -210,20 +210,19 @@ pub fn run(tree: &Tree) -> (Vec<Diagnostic>, Vec<String>) {
 }
 
 /// K8S021: every kustomization builds, and what it renders passes the Kubernetes
-/// rules. Findings point at the kustomization file.
-fn overlays(tree: &Tree) -> Vec<Diagnostic> {
+/// rules. A build failure points at the kustomization; findings on rendered objects
+/// are folded onto their source files by `overlay::fold`, minus those the sources
+/// already carry (`carried`).
+fn overlays(tree: &Tree, carried: &[Diagnostic]) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for k in &tree.kustomizations {
-        let Some(dir) = Path::new(&k.name).parent() else {
-            continue;
-        };
         let Some(disk) = tree
-            .disk_path(&k.name)
+            .disk_path(&k.file.name)
             .and_then(|p| p.parent().map(Path::to_path_buf))
         else {
             continue;
         };
-        let first_line = Span::new(0, k.text.find('\n').unwrap_or(k.text.len()));
+        let first_line = Span::new(0, k.file.text.find('\n').unwrap_or(k.file.text.len()));
         let Ok(o) = Command::new("kubectl").arg("kustomize").arg(&disk).output() else {
             continue;
         };
@@ -236,72 +235,29 @@ fn overlays(tree: &Tree) -> Vec<Diagnostic> {
             out.push(
                 Diagnostic::error(
                     "K8S021",
-                    format!("`{}` does not build: {msg}", dir.display()),
+                    format!("`{}` does not build: {msg}", k.dir.display()),
                 )
-                .at(&k.name, first_line),
+                .at(&k.file.name, first_line),
             );
             continue;
         }
-        let rendered = String::from_utf8_lossy(&o.stdout).into_owned();
-        // A base that an overlay builds on gets its namespace from the overlay,
-        // which is rendered and checked in its own right.
-        let base = is_base_of_another(tree, dir);
-        for d in crate::check_text("rendered.yaml", &rendered) {
-            if d.rule_id.starts_with("K8S")
-                && d.rule_id != "K8S019"
-                && !(base && d.rule_id == "K8S017")
-            {
-                out.push(
-                    Diagnostic::new(
-                        "K8S021",
-                        d.severity,
-                        format!(
-                            "`{}` renders a {} finding: {}",
-                            dir.display(),
-                            d.rule_id,
-                            d.message
-                        ),
-                    )
-                    .at(&k.name, first_line),
-                );
-            }
-        }
+        let rendered = String::from_utf8_lossy(&o.stdout);
+        out.extend(crate::overlay::fold(
+            tree,
+            k,
+            &rendered,
+            carried,
+            is_base_of_another(tree, &k.dir),
+        ));
     }
     out
 }
 
 /// Whether some other kustomization in the tree lists `dir` among its `resources:`.
 fn is_base_of_another(tree: &Tree, dir: &Path) -> bool {
-    tree.kustomizations.iter().any(|other| {
-        let Some(from) = Path::new(&other.name).parent() else {
-            return false;
-        };
-        from != dir
-            && other
-                .text
-                .lines()
-                .filter_map(|l| l.trim().strip_prefix("- "))
-                .any(|entry| {
-                    normalize(&from.join(entry.trim().trim_matches(['"', '\'']))) == normalize(dir)
-                })
-    })
-}
-
-/// `a/b/../c` → `a/c`, without touching the disk.
-fn normalize(p: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in p.components() {
-        match c {
-            std::path::Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
-                }
-            }
-            std::path::Component::CurDir => {}
-            other => out.push(other),
-        }
-    }
-    out
+    tree.kustomizations
+        .iter()
+        .any(|other| other.dir != dir && other.resources.iter().any(|r| r == dir))
 }
 
 /// `docker compose config -q` (v2) or `docker-compose config -q` (v1) on one file.
@@ -346,7 +302,8 @@ fn compose_config(file: &SourceFile, path: &Path) -> Option<Diagnostic> {
 
 #[cfg(test)]
 mod tests {
-    use super::{is_base_of_another, normalize, tool_failure};
+    use super::{is_base_of_another, tool_failure};
+    use crate::kustomize::normalize;
     use crate::tree::Tree;
     use std::path::Path;
 
@@ -373,7 +330,11 @@ mod tests {
             std::fs::write(k.join(p), t).unwrap();
         }
         let tree = Tree::load(&[k]);
-        let names: Vec<_> = tree.kustomizations.iter().map(|k| k.name.clone()).collect();
+        let names: Vec<_> = tree
+            .kustomizations
+            .iter()
+            .map(|k| k.file.name.clone())
+            .collect();
         let base = Path::new(names.iter().find(|n| n.contains("base")).unwrap())
             .parent()
             .unwrap()

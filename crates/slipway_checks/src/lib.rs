@@ -5,6 +5,8 @@
 //! files under check; no network.
 
 mod deep;
+pub mod kustomize;
+mod overlay;
 pub mod parse;
 pub mod profile;
 pub mod report;
@@ -12,6 +14,7 @@ pub mod rules;
 pub mod schema;
 mod suppress;
 pub mod tree;
+mod walk;
 
 pub use profile::{Base, Profile};
 pub use tree::Tree;
@@ -27,7 +30,9 @@ pub struct CheckReport {
     pub problems: Vec<Diagnostic>,
     pub sources: SourceMap,
     pub files_checked: usize,
-    /// What `--deep` could not run.
+    /// What the user should know about the run that is not a finding: what
+    /// `--deep` could not run, Terraform resources no rule covers, symlink loops
+    /// not followed. Shown in every output format.
     pub notes: Vec<String>,
 }
 
@@ -43,11 +48,12 @@ pub fn check_with(paths: &[PathBuf], profile: &Profile, deep: bool) -> CheckRepo
     let mut tree = Tree::load_filtered(paths, &|f| profile.excludes(f));
     tree.policy = profile.policy.clone();
     let mut items = collect(&tree, profile);
-    let mut notes = Vec::new();
+    let mut notes = tree.skipped.clone();
+    notes.extend(rules::terraform::uncovered(&tree));
     if deep {
-        let (more, n) = deep::run(&tree);
+        let (more, n) = deep::run(&tree, &items);
         items.extend(more);
-        notes = n;
+        notes.extend(n);
     }
     let findings = finish(&tree, profile, items);
     CheckReport {
@@ -68,14 +74,22 @@ pub fn check_text(name: &str, text: &str) -> Vec<Diagnostic> {
     finish(&tree, &profile, items)
 }
 
-/// Every rule's findings, before suppressions.
+/// Every rule's findings, before suppressions. Rules run on every core; their
+/// findings are joined in registry order.
 fn collect(tree: &Tree, profile: &Profile) -> Vec<Diagnostic> {
-    let mut out = Findings { items: Vec::new() };
-    for rule in RULES {
-        if profile.enabled(rule.meta()) {
-            rule.check(tree, &mut out);
-        }
-    }
+    use rayon::prelude::*;
+    let per_rule: Vec<Vec<Diagnostic>> = RULES
+        .par_iter()
+        .filter(|rule| profile.enabled(rule.meta()))
+        .map(|rule| {
+            let mut found = Findings { items: Vec::new() };
+            rule.check(tree, &mut found);
+            found.items
+        })
+        .collect();
+    let mut out = Findings {
+        items: per_rule.into_iter().flatten().collect(),
+    };
     // SEC002 is the catch-all: where a structured rule already reports a secret at
     // the same place, keep only that one.
     let structured: Vec<(Option<String>, usize)> = out

@@ -1,8 +1,10 @@
-//! Output formats for check findings: JSON (`schema_version`, `findings`), SARIF
-//! 2.1.0 (one `ruleId` per rule, stable fingerprints), and GitHub workflow
-//! annotations. Human output is the shared diagnostics renderer.
+//! Output formats for check findings: JSON (`schema_version`, `findings`, `notes`),
+//! SARIF 2.1.0 (one `ruleId` per rule, stable fingerprints, notes as tool
+//! notifications), and GitHub workflow annotations (notes as `::notice`). Human
+//! output is the shared diagnostics renderer, notes on stderr.
 
 use crate::rules::{find, RULES};
+use crate::CheckReport;
 use serde_json::{json, Value};
 use slipway_diagnostics::{Diagnostic, Severity, SourceMap};
 use std::fmt::Write as _;
@@ -156,4 +158,43 @@ pub fn to_github(findings: &[Diagnostic], sources: &SourceMap) -> String {
         );
     }
     out
+}
+
+/// A whole run as JSON: `to_json` and the run's `notes`.
+#[must_use]
+pub fn report_json(r: &CheckReport) -> Value {
+    let mut v = to_json(&r.findings, &r.sources, r.files_checked);
+    v["notes"] = json!(r.notes);
+    v
+}
+
+/// A whole run as SARIF: `to_sarif`, and the notes as the invocation's tool
+/// notifications (level `note`).
+#[must_use]
+pub fn report_sarif(r: &CheckReport) -> Value {
+    let mut v = to_sarif(&r.findings, &r.sources);
+    let notes: Vec<Value> = r
+        .notes
+        .iter()
+        .map(|n| json!({ "level": "note", "message": { "text": n } }))
+        .collect();
+    v["runs"][0]["invocations"] = json!([{
+        "executionSuccessful": r.problems.is_empty(),
+        "toolExecutionNotifications": notes,
+    }]);
+    v
+}
+
+/// A whole run as GitHub workflow commands: a `::notice` per note, then the findings.
+#[must_use]
+pub fn report_github(r: &CheckReport) -> String {
+    let mut out = String::new();
+    for n in &r.notes {
+        let esc = n
+            .replace('%', "%25")
+            .replace('\r', "%0D")
+            .replace('\n', "%0A");
+        let _ = writeln!(out, "::notice title=slipway check::{esc}");
+    }
+    out + &to_github(&r.findings, &r.sources)
 }

@@ -1,5 +1,6 @@
 //! One function per subcommand: call the engine, print the result, pick the exit code.
 
+use crate::printer;
 use anyhow::Result;
 use serde_json::json;
 use slipway_diagnostics::{render_human, render_json, RenderOptions};
@@ -121,25 +122,22 @@ pub fn generate(opts: &GenerateOptions, as_json: bool, color: bool) -> Result<u8
         if let Some(d) = &report.diff {
             v["diff"] = json!(d);
         }
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        printer::outln(&serde_json::to_string_pretty(&v)?)?;
         return Ok(if failed { 2 } else { 0 });
     }
     if !report.diagnostics.is_empty() {
-        eprint!(
-            "{}",
-            render_human(
-                &report.diagnostics,
-                &report.sources,
-                RenderOptions { color }
-            )
-        );
+        printer::err(&render_human(
+            &report.diagnostics,
+            &report.sources,
+            RenderOptions { color },
+        ));
     }
     if failed {
-        eprintln!("nothing was written");
+        printer::err("nothing was written\n");
         return Ok(2);
     }
     if let Some(diff) = &report.diff {
-        print!("{diff}");
+        printer::out(diff)?;
     }
     let shown = std::env::current_dir()
         .ok()
@@ -166,9 +164,9 @@ pub fn generate(opts: &GenerateOptions, as_json: bool, color: bool) -> Result<u8
         summary.join(", ")
     );
     if opts.dry_run {
-        eprint!("{out}");
+        printer::err(&out);
     } else {
-        print!("{out}");
+        printer::out(&out)?;
     }
     Ok(0)
 }
@@ -181,70 +179,48 @@ pub fn check(
     deep: bool,
     color: bool,
 ) -> Result<u8> {
-    // A built-in name, or a user profile in YAML.
-    let profile = if let Some(p) = slipway_checks::Profile::parse(profile) {
-        p
-    } else {
-        let text = std::fs::read_to_string(profile).map_err(|e| anyhow::anyhow!("profile `{profile}` is neither a built-in name (default, production-guardrails) nor a readable file: {e}"))?;
-        let file = std::sync::Arc::new(slipway_diagnostics::SourceFile::new(profile, text));
-        match slipway_checks::Profile::load(&file) {
-            Ok(p) => p,
-            Err(errs) => {
-                let mut map = slipway_diagnostics::SourceMap::default();
-                map.add(file);
-                eprint!("{}", render_human(&errs, &map, RenderOptions { color }));
-                return Ok(2);
-            }
-        }
+    let profile = match check_profile(profile, color)? {
+        Ok(p) => p,
+        Err(code) => return Ok(code),
     };
     let report = slipway_checks::check_with(paths, &profile, deep);
     for note in &report.notes {
-        eprintln!("note: {note}");
+        printer::err(&format!("note: {note}\n"));
     }
     let threshold = match fail_on {
         "info" => slipway_diagnostics::Severity::Info,
         "error" => slipway_diagnostics::Severity::Error,
         _ => slipway_diagnostics::Severity::Warning,
     };
-    match format {
-        "json" => println!(
-            "{}",
-            serde_json::to_string_pretty(&slipway_checks::report::to_json(
-                &report.findings,
-                &report.sources,
-                report.files_checked
-            ))?
-        ),
-        "sarif" => println!(
-            "{}",
-            serde_json::to_string_pretty(&slipway_checks::report::to_sarif(
-                &report.findings,
-                &report.sources
-            ))?
-        ),
-        "github" => print!(
-            "{}",
-            slipway_checks::report::to_github(&report.findings, &report.sources)
-        ),
+    let document = match format {
+        "json" => {
+            serde_json::to_string_pretty(&slipway_checks::report::report_json(&report))? + "\n"
+        }
+        "sarif" => {
+            serde_json::to_string_pretty(&slipway_checks::report::report_sarif(&report))? + "\n"
+        }
+        "github" => slipway_checks::report::report_github(&report),
         _ => {
+            let mut text = String::new();
             if !report.findings.is_empty() {
-                print!(
-                    "{}",
-                    render_human(&report.findings, &report.sources, RenderOptions { color })
-                );
+                text = render_human(&report.findings, &report.sources, RenderOptions { color });
             }
-            println!(
+            let _ = writeln!(
+                text,
                 "checked {} file(s): {} finding(s)",
                 report.files_checked,
                 report.findings.len()
             );
+            text
         }
-    }
+    };
+    printer::out(&document)?;
     if !report.problems.is_empty() {
-        eprint!(
-            "{}",
-            render_human(&report.problems, &report.sources, RenderOptions { color })
-        );
+        printer::err(&render_human(
+            &report.problems,
+            &report.sources,
+            RenderOptions { color },
+        ));
         return Ok(2);
     }
     Ok(u8::from(
@@ -252,14 +228,47 @@ pub fn check(
     ))
 }
 
-pub fn explain(rule: &str) -> u8 {
+/// The policy profile `--profile` names: a built-in one, or a profile file in YAML.
+/// `Err(code)` when the file's problems were printed.
+fn check_profile(name: &str, color: bool) -> Result<Result<slipway_checks::Profile, u8>> {
+    if let Some(p) = slipway_checks::Profile::parse(name) {
+        return Ok(Ok(p));
+    }
+    let path = Path::new(name);
+    if !path.is_file() {
+        let names = slipway_checks::Profile::NAMES;
+        let hint = slipway_import::spec::did_you_mean(name, names.iter().copied())
+            .map(|n| format!(" (did you mean `{n}`?)"))
+            .unwrap_or_default();
+        anyhow::bail!(
+            "unknown policy profile `{name}`{hint}: the built-in ones are {}, or give the path of a profile file in YAML",
+            names.join(", ")
+        );
+    }
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| anyhow::anyhow!("profile file `{name}` cannot be read: {e}"))?;
+    let file = std::sync::Arc::new(slipway_diagnostics::SourceFile::new(name, text));
+    Ok(match slipway_checks::Profile::load(&file) {
+        Ok(p) => Ok(p),
+        Err(errs) => {
+            let mut map = slipway_diagnostics::SourceMap::default();
+            map.add(file);
+            printer::err(&render_human(&errs, &map, RenderOptions { color }));
+            Err(2)
+        }
+    })
+}
+
+pub fn explain(rule: &str) -> Result<u8> {
     let Some(r) = slipway_checks::rules::find(rule) else {
-        eprintln!("error: no rule `{rule}`; `slipway rules` lists them");
-        return 2;
+        printer::err(&format!(
+            "error: no rule `{rule}`; `slipway rules` lists them\n"
+        ));
+        return Ok(2);
     };
     let m = r.meta();
-    println!(
-        "{} {} ({}, {}{})\n",
+    let mut text = format!(
+        "{} {} ({}, {}{})\n\n",
         m.id,
         m.name,
         m.severity.as_str(),
@@ -270,16 +279,12 @@ pub fn explain(rule: &str) -> u8 {
             ""
         }
     );
-    print!(
-        "{}",
-        m.doc
-            .lines()
-            .map(|l| l.strip_prefix(' ').unwrap_or(l))
-            .collect::<Vec<_>>()
-            .join("\n")
-    );
-    println!();
-    0
+    for l in m.doc.lines() {
+        text.push_str(l.strip_prefix(' ').unwrap_or(l));
+        text.push('\n');
+    }
+    printer::out(&text)?;
+    Ok(0)
 }
 
 pub fn rules(as_json: bool) -> Result<u8> {
@@ -292,15 +297,16 @@ pub fn rules(as_json: bool) -> Result<u8> {
                 json!({ "id": m.id, "name": m.name, "severity": m.severity.as_str(), "production": m.production, "lifecycle": m.lifecycle, "peers": m.peers })
             })
             .collect();
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&json!({ "schema_version": 1, "rules": items }))?
-        );
+        printer::outln(&serde_json::to_string_pretty(
+            &json!({ "schema_version": 1, "rules": items }),
+        )?)?;
         return Ok(0);
     }
+    let mut text = String::new();
     for r in all {
         let m = r.meta();
-        println!(
+        let _ = writeln!(
+            text,
             "{:<8} {:<28} {:<8} {}",
             m.id,
             m.name,
@@ -308,5 +314,6 @@ pub fn rules(as_json: bool) -> Result<u8> {
             if m.production { "P" } else { "" }
         );
     }
+    printer::out(&text)?;
     Ok(0)
 }

@@ -4,6 +4,7 @@
 
 mod commands;
 mod operate;
+mod printer;
 mod remote;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -458,11 +459,12 @@ fn main() -> ExitCode {
             cfg.body_timeout = Duration::from_secs(body_timeout_secs.max(1));
             operate::serve(cfg, tokens_file.as_deref())
         }
-        Command::Explain { rule } => Ok(commands::explain(&rule)),
+        Command::Explain { rule } => commands::explain(&rule),
         Command::Rules { format } => commands::rules(format == Format::Json),
         Command::Schema => {
-            print!("{}", slipway_import::spec::spec_schema());
-            Ok(0)
+            printer::out(&slipway_import::spec::spec_schema())
+                .map(|()| 0)
+                .map_err(Into::into)
         }
     };
     match result {

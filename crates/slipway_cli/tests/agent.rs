@@ -1729,17 +1729,16 @@ fn a_30000_event_burst_is_delivered_whole_or_its_loss_signalled() {
     let (mut got, mut lost) = (Vec::new(), 0);
     while got.len() + lost < 30_000 {
         let f = sse.next();
-        match f.id {
-            Some(id) => got.push(id),
-            None => {
-                assert_eq!(f.event, "gap", "{}", f.data);
-                lost += usize::try_from(
-                    f.data["data"]["lost"]
-                        .as_u64()
-                        .expect("a gap says how many were lost"),
-                )
-                .unwrap();
-            }
+        if let Some(id) = f.id {
+            got.push(id);
+        } else {
+            assert_eq!(f.event, "gap", "{}", f.data);
+            lost += usize::try_from(
+                f.data["data"]["lost"]
+                    .as_u64()
+                    .expect("a gap says how many were lost"),
+            )
+            .unwrap();
         }
     }
     assert_eq!(

@@ -9,7 +9,9 @@ rule! {
     /// selector matches its pod template's labels; a Service's selector matches some
     /// pod template; Ingress backends, HPA targets and PDB selectors find their
     /// objects; referenced ServiceAccounts and ConfigMaps exist. (Secrets are
-    /// expected to be created outside the repository and are not required.)
+    /// expected to be created outside the repository and are not required.) A
+    /// ConfigMap that a kustomization's `configMapGenerator` creates exists, under
+    /// its own name and with the kustomization's `namePrefix`/`nameSuffix`.
     ///
     /// ## Why
     /// These mistakes pass schema validation and most scanners, and show up only as
@@ -70,7 +72,13 @@ impl Rule for K8s015 {
         };
         let index: std::collections::BTreeSet<(&str, &str)> =
             objects.iter().map(|(_, o)| (kind_of(o), name(o))).collect();
-        let exists = |kind: &str, n: &str| index.contains(&(kind, n));
+        // Objects a kustomize generator creates exist too (`configMapGenerator`,
+        // `secretGenerator`; under their own name and with the kustomization's
+        // `namePrefix`/`nameSuffix`).
+        let exists = |kind: &str, n: &str| {
+            index.contains(&(kind, n))
+                || tree.generated.contains(&(kind.to_string(), n.to_string()))
+        };
         for (file, obj) in &objects {
             let id = object_id(obj);
             match kind_of(obj) {

@@ -47,7 +47,7 @@ impl Rule for K8s017 {
         let kustomize_sets_namespace = tree
             .kustomizations
             .iter()
-            .any(|k| k.text.lines().any(|l| l.starts_with("namespace:")));
+            .any(|k| k.file.text.lines().any(|l| l.starts_with("namespace:")));
         for (file, obj) in tree.objects() {
             let kind = obj.get("kind").and_then(Node::as_scalar).unwrap_or("");
             if CLUSTER_SCOPED.contains(&kind) || tree.is_patch(file) {

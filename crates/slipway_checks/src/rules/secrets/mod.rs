@@ -1,6 +1,7 @@
 //! Secret rules and the detectors they share: secret-looking names, known token
 //! formats, credentials in URLs. Reported values are always redacted.
 
+pub mod identifiers;
 pub mod sec001;
 pub mod sec002;
 pub mod sec003;

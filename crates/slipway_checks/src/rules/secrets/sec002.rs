@@ -1,5 +1,6 @@
 //! SEC002 assigned-or-high-entropy-secret.
 
+use crate::rules::secrets::identifiers::{is_structured_identifier, naming_lines};
 use crate::rules::secrets::{is_reference, is_secret_name, redact};
 use crate::rules::{rule, Findings, Rule, RuleMeta};
 use crate::tree::Tree;
@@ -11,7 +12,11 @@ rule! {
     /// literal (`API_KEY=...`, `password: ...`, `"token": "..."`) and for long
     /// high-entropy tokens assigned to any key. Values that are references
     /// (`${VAR}`, `/run/secrets/...`), placeholders (`changeme`, `example`, `<...>`),
-    /// digests and checksums (pure hex) are allowed.
+    /// digests and checksums (pure hex) are allowed. So are structured identifiers:
+    /// values at naming positions of YAML (`apiVersion`, `kind`, `name`, `secretName`,
+    /// `image`, labels, a workflow's `inputs.*.default`) and values made of words and
+    /// numbers joined by `/ . - _ : @` (`networking.istio.io/v1alpha3`,
+    /// `projects/123/locations/global/workloadIdentityPools/...`).
     ///
     /// ## Why
     /// Secrets hide in shell scripts, ConfigMaps and arguments as well as in the
@@ -115,7 +120,8 @@ fn suspicious(key: &str, value: &str) -> bool {
         value.chars().any(|c| c.is_ascii_digit()) && value.chars().any(|c| c.is_ascii_alphabetic());
     // A plain lowercase word (`required`, `enabled`) is a setting, not a secret.
     let word = value.chars().all(|c| c.is_ascii_lowercase()) && value.len() < 16;
-    (is_secret_name(key) && !word) || (value.len() >= 20 && mixed && entropy(value) >= 4.0)
+    (is_secret_name(key) && !word)
+        || (value.len() >= 20 && mixed && entropy(value) >= 4.0 && !is_structured_identifier(value))
 }
 
 impl Rule for Sec002 {
@@ -125,10 +131,11 @@ impl Rule for Sec002 {
 
     fn check(&self, tree: &Tree, out: &mut Findings) {
         for f in &tree.files {
+            let naming = naming_lines(f);
             let mut offset = 0;
-            for line in f.source.text.split_inclusive('\n') {
+            for (n, line) in f.source.text.split_inclusive('\n').enumerate() {
                 let body = line.trim_end_matches(['\n', '\r']);
-                if !body.trim_start().starts_with('#') {
+                if !body.trim_start().starts_with('#') && !naming.contains(&(n + 1)) {
                     if let Some((key, value, at)) = assignment(body) {
                         if suspicious(key, value) {
                             let start = offset + at;
