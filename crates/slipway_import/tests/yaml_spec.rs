@@ -364,3 +364,27 @@ fn fuzz_seeds_for_merges_and_flows_replay() {
     }
     assert!(seen >= 15, "only {seen} seeds");
 }
+
+/// Every line of one long flow list sits at column 0: one re-indenting round covers
+/// them all, and spans still point at the user's lines.
+#[test]
+fn a_long_flow_list_left_of_its_key_parses_whole() {
+    let count = 20_000;
+    let mut text = String::from("list: [\n");
+    for i in 0..count {
+        text.push_str("item");
+        text.push_str(&i.to_string());
+        text.push_str(",\n");
+    }
+    text.push_str("]\nafter: 1\n");
+    let doc = one(&text);
+    let list = doc.get("list").unwrap().as_seq().unwrap();
+    assert_eq!(list.len(), count);
+    let final_item = &list[count - 1];
+    assert_eq!(
+        &text[final_item.span.start..final_item.span.end],
+        format!("item{}", count - 1)
+    );
+    let after = doc.get("after").unwrap();
+    assert_eq!(after.span.start, text.rfind('1').unwrap());
+}

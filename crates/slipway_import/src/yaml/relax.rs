@@ -46,10 +46,14 @@ impl Shifts {
         }
     }
 
-    /// Records `count` spaces inserted at relaxed offset `at` (a line start).
-    fn insert(&mut self, at: usize, count: usize) {
-        let original = self.to_original(at);
-        *self.by_original.entry(original).or_default() += count;
+    /// Records one round of insertions: `(relaxed offset of a line start, spaces)`,
+    /// offsets taken in the text as it was before the round. One rebuild per round,
+    /// so a region of many lines costs `n log n`, not `n²`.
+    fn record(&mut self, inserts: &[(usize, usize)]) {
+        for &(at, count) in inserts {
+            let original = self.to_original(at);
+            *self.by_original.entry(original).or_default() += count;
+        }
         self.rebuild();
     }
 
@@ -216,17 +220,21 @@ pub(super) fn widen(text: &mut String, shifts: &mut Shifts, start: usize) -> boo
             .position(|&b| b == b'\n')
             .map(|p| ls + p + 1);
     }
-    for &(at, count) in inserts.iter().rev() {
-        text.insert_str(at, &" ".repeat(count));
+    if inserts.is_empty() {
+        return false;
     }
-    // Record front to back: each run's offset is in the text as it was before any of
-    // this round's insertions, so shift by what this round inserted before it.
-    let mut added = 0;
-    for (at, count) in inserts.iter().copied() {
-        shifts.insert(at + added, count);
-        added += count;
+    // One pass over the text, not one `insert_str` per line.
+    let mut out = String::with_capacity(text.len() + inserts.iter().map(|i| i.1).sum::<usize>());
+    let mut from = 0;
+    for &(at, count) in &inserts {
+        out.push_str(&text[from..at]);
+        out.extend(std::iter::repeat_n(' ', count));
+        from = at;
     }
-    !inserts.is_empty()
+    out.push_str(&text[from..]);
+    *text = out;
+    shifts.record(&inserts);
+    true
 }
 
 #[cfg(test)]
