@@ -461,11 +461,9 @@ fn main() -> ExitCode {
         }
         Command::Explain { rule } => commands::explain(&rule),
         Command::Rules { format } => commands::rules(format == Format::Json),
-        Command::Schema => {
-            printer::out(&slipway_import::spec::spec_schema())
-                .map(|()| 0)
-                .map_err(Into::into)
-        }
+        Command::Schema => printer::out(&slipway_import::spec::spec_schema())
+            .map(|()| 0)
+            .map_err(Into::into),
     };
     match result {
         Ok(code) => ExitCode::from(code),
