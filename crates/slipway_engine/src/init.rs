@@ -55,6 +55,13 @@ pub fn starter_spec(app: &str, services: &[Detected]) -> String {
             p.package_manager
         );
         let _ = writeln!(y, "    path: {path}");
+        if p.start.is_empty() {
+            // `generate` refuses a service with nothing to run (SPEC020).
+            let _ = writeln!(
+                y,
+                "    # no start command found (`slipway detect` says why): set one\n    # command: [program, arguments]"
+            );
+        }
         if let Some(port) = p.port {
             let _ = writeln!(y, "    port: {port}{}", guessed("port"));
         }

@@ -115,3 +115,21 @@ fn guessed_values_are_named_in_a_note_and_in_the_manifest() {
         std::fs::read_to_string(dir.path().join("infrastructure/level-11.manifest.yaml")).unwrap();
     assert!(!manifest.contains("port 3000, health path"), "{manifest}");
 }
+
+#[test]
+fn init_marks_a_service_with_no_start_command() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("web")).unwrap();
+    std::fs::write(
+        dir.path().join("web/package.json"),
+        r#"{"main": "server.js"}"#,
+    )
+    .unwrap();
+    let report = slipway_engine::init(dir.path(), false).unwrap();
+    assert!(
+        report.text.contains("    # no start command found")
+            && report.text.contains("    # command: [program, arguments]"),
+        "{}",
+        report.text
+    );
+}
