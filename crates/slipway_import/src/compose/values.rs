@@ -248,7 +248,7 @@ pub fn memory(s: &str) -> Option<String> {
     if mib == 0 {
         return None;
     }
-    Some(if bytes % (1 << 30) == 0 {
+    Some(if bytes.is_multiple_of(1 << 30) {
         format!("{}Gi", bytes >> 30)
     } else {
         format!("{mib}Mi")
