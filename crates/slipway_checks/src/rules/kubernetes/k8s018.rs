@@ -2,6 +2,7 @@
 
 use super::{labels, object_id, pod_labels, pods, Node, Tree};
 use crate::rules::{rule, Findings, Rule, RuleMeta};
+use std::collections::{BTreeMap, BTreeSet};
 
 rule! {
     /// ## What it does
@@ -53,39 +54,41 @@ impl Rule for K8s018 {
                 )
             })
             .collect();
-        let hpa_min = |n: &str| -> u64 {
-            all.iter()
-                .filter(|(_, o)| kind_is(o, "HorizontalPodAutoscaler"))
-                .filter(|(_, o)| {
-                    o.get("spec")
-                        .and_then(|s| s.get("scaleTargetRef"))
-                        .and_then(|t| t.get("name"))
-                        .and_then(Node::as_scalar)
-                        == Some(n)
-                })
-                .filter_map(|(_, o)| {
-                    o.get("spec")
-                        .and_then(|s| s.get("minReplicas"))
-                        .and_then(Node::as_u64)
-                })
-                .max()
-                .unwrap_or(0)
-        };
+        // Indexes built once, so the rule stays linear in the number of objects.
+        let mut hpa_min: BTreeMap<&str, u64> = BTreeMap::new();
+        for (_, o) in all
+            .iter()
+            .filter(|(_, o)| kind_is(o, "HorizontalPodAutoscaler"))
+        {
+            let spec = o.get("spec");
+            let target = spec
+                .and_then(|s| s.get("scaleTargetRef"))
+                .and_then(|t| t.get("name"))
+                .and_then(Node::as_scalar);
+            let min = spec
+                .and_then(|s| s.get("minReplicas"))
+                .and_then(Node::as_u64);
+            if let (Some(t), Some(m)) = (target, min) {
+                let e = hpa_min.entry(t).or_default();
+                *e = (*e).max(m);
+            }
+        }
         // Spread may come from the workload itself or from a patch with its name.
-        let spread = |n: &str| {
-            all.iter().filter(|(_, o)| name(o) == n).any(|(_, o)| {
-                let spec = o
-                    .get("spec")
+        let spread: BTreeSet<&str> = all
+            .iter()
+            .filter(|(_, o)| {
+                o.get("spec")
                     .and_then(|s| s.get("template"))
-                    .and_then(|t| t.get("spec"));
-                spec.is_some_and(|s| {
-                    s.get("topologySpreadConstraints").is_some()
-                        || s.get("affinity")
-                            .and_then(|a| a.get("podAntiAffinity"))
-                            .is_some()
-                })
+                    .and_then(|t| t.get("spec"))
+                    .is_some_and(|s| {
+                        s.get("topologySpreadConstraints").is_some()
+                            || s.get("affinity")
+                                .and_then(|a| a.get("podAntiAffinity"))
+                                .is_some()
+                    })
             })
-        };
+            .map(|(_, o)| name(o))
+            .collect();
         for (file, obj, _, patch) in pods(tree) {
             if patch || !(kind_is(obj, "Deployment") || kind_is(obj, "StatefulSet")) {
                 continue;
@@ -96,7 +99,7 @@ impl Rule for K8s018 {
                 .and_then(|s| s.get("replicas"))
                 .and_then(Node::as_u64)
                 .unwrap_or(1)
-                .max(hpa_min(n));
+                .max(hpa_min.get(n).copied().unwrap_or(0));
             if replicas < 2 {
                 continue;
             }
@@ -108,7 +111,7 @@ impl Rule for K8s018 {
             {
                 missing.push("a PodDisruptionBudget");
             }
-            if !spread(n) {
+            if !spread.contains(n) {
                 missing.push("topology spread or pod anti-affinity");
             }
             if !missing.is_empty() {
