@@ -10,12 +10,14 @@
 #   slipway-local/rabbitmq:3            scripts/base-images/rabbitmq/Dockerfile
 #   slipway-local/nats:2                scripts/base-images/nats/Dockerfile
 #   slipway-local/nginx:1               scripts/base-images/nginx/Dockerfile
+#   slipway-local/mysql:8               scripts/base-images/mysql/Dockerfile
+#                                       (Debian's MariaDB, laid out as mysql:8)
 #   slipway-local/golang:1.23           scripts/base-images/golang/Dockerfile
 #   slipway-local/rust:1                scripts/base-images/rust/Dockerfile, also
 #                                       tagged slipway-local/rust:<major.minor>
 #                                       of the rustc it holds (e.g. 1.96)
 #
-# Usage: scripts/build-base-images.sh [debian|python|node|postgres|redis|rabbitmq|nats|nginx|golang|rust]...
+# Usage: scripts/build-base-images.sh [debian|python|node|postgres|redis|rabbitmq|nats|nginx|mysql|golang|rust]...
 #   (no argument: all of them, in that order)
 #
 # An image built from a Dockerfile carries the hash of its folder (label
@@ -53,10 +55,11 @@ declare -A IMAGE=(
   [rabbitmq]=slipway-local/rabbitmq:3
   [nats]=slipway-local/nats:2
   [nginx]=slipway-local/nginx:1
+  [mysql]=slipway-local/mysql:8
   [golang]=slipway-local/golang:1.23
   [rust]=slipway-local/rust:1
 )
-ALL_TARGETS=(debian python node postgres redis rabbitmq nats nginx golang rust)
+ALL_TARGETS=(debian python node postgres redis rabbitmq nats nginx mysql golang rust)
 RUST_REPO=slipway-local/rust
 
 log() { printf '==> %s\n' "$*"; }
@@ -274,7 +277,7 @@ main() {
     t0="$(date +%s)"
     case "$t" in
       debian) build_debian ;;
-      python | node | postgres | redis | rabbitmq | nats | nginx | golang) build_derived "$t" ;;
+      python | node | postgres | redis | rabbitmq | nats | nginx | mysql | golang) build_derived "$t" ;;
       rust) build_rust ;;
       *) die "unknown image '$t' (expected: ${ALL_TARGETS[*]})" ;;
     esac

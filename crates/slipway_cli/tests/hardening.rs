@@ -5,15 +5,18 @@
 //!
 //! - An awesome-compose sample with a database (`nginx-golang-postgres`: postgres,
 //!   an nginx proxy and a built backend) and a compose project with redis, rabbitmq,
-//!   nats and a postgres started as root are imported and deployed with
+//!   nats, mysql (a MariaDB stand-in: Debian has no MySQL) and a postgres started
+//!   as root are imported and deployed with
 //!   `slipway deploy --env prod`. Every container turns healthy (or, without a
 //!   healthcheck, serves), with exactly its profile in place: `docker inspect` shows
 //!   `cap_drop: [ALL]`, the profile's `cap_add`, a read-only root and the profile's
 //!   tmpfs mounts. After `docker restart` (the entrypoints' second-start path, which
 //!   reads folders their own user made private) they turn healthy again.
 //! - The same images with every capability dropped and none added fail the way the
-//!   report describes (`setresuid failed: Operation not permitted`): the profiles'
-//!   capabilities are needed, not decoration.
+//!   report describes (`setresuid failed: Operation not permitted`, or a `find`
+//!   denied the folder its server made private): the profiles' capabilities are
+//!   needed, not decoration. (No mongo: Debian packages no MongoDB server, so that
+//!   profile rests on reading the official entrypoint.)
 //! - The Kubernetes side of each profile runs on the same engine as its generated
 //!   pod would run it: the pod's numeric user and fsGroup, every capability dropped,
 //!   a read-only root with its emptyDirs, nginx's port sysctl; each turns ready.
@@ -421,6 +424,15 @@ fn redis_rabbitmq_nats_and_postgres_started_as_root_deploy_healthy_and_hardened(
     volumes: [db-data:/var/lib/postgresql/data]
     healthcheck:
       test: ["CMD", "pg_isready", "-h", "127.0.0.1", "-U", "postgres"]
+  sql:
+    image: mysql:8.4
+    environment:
+      MYSQL_ROOT_PASSWORD_FILE: /run/secrets/db_password
+      MYSQL_DATABASE: app
+    secrets: [db_password]
+    volumes: [sql-data:/var/lib/mysql]
+    healthcheck:
+      test: ["CMD", "mysqladmin", "ping", "-h", "127.0.0.1", "--silent"]
 secrets:
   db_password:
     file: ./db_password.txt
@@ -429,6 +441,7 @@ volumes:
   queue-data:
   bus-data:
   db-data:
+  sql-data:
 "#,
     );
     p.write("db_password.txt", "s3cret-db-pass\n");
@@ -438,10 +451,11 @@ volumes:
             ("rabbitmq:3.13", "slipway-local/rabbitmq:3"),
             ("nats:2.10", "slipway-local/nats:2"),
             ("postgres:16", "slipway-local/postgres:15"),
+            ("mysql:8.4", "slipway-local/mysql:8"),
         ],
         "s3cret-db-pass\n",
     );
-    let services = ["cache", "queue", "bus", "db"];
+    let services = ["cache", "queue", "bus", "db", "sql"];
     for s in services {
         p.wait_healthy(s);
         assert_eq!(p.inspect(s)["State"]["Health"]["Status"], "healthy", "{s}");
@@ -450,14 +464,26 @@ volumes:
     assert_hardened(&p, "queue", ENTRYPOINT_CAPS, &["/tmp", "/var/log/rabbitmq"]);
     assert_hardened(&p, "bus", &[], &["/tmp"]);
     assert_hardened(&p, "db", POSTGRES_CAPS, &["/tmp", "/var/run/postgresql"]);
+    assert_hardened(
+        &p,
+        "sql",
+        POSTGRES_CAPS,
+        &["/tmp", "/var/lib/mysql-files", "/var/run/mysqld"],
+    );
     // Each server dropped root itself: its main process runs as its own user.
-    for (s, uid) in [("cache", "999"), ("queue", "999"), ("db", "999")] {
+    for (s, uid) in [
+        ("cache", "999"),
+        ("queue", "999"),
+        ("db", "999"),
+        ("sql", "999"),
+    ] {
         let out = docker(&["exec", &p.container(s), "sh", "-c", "stat -c %u /proc/1"]);
         assert_eq!(text(&out).trim(), uid, "{s}");
     }
 
     // The second start reads what the servers made private (redis's 0700
-    // appendonlydir, postgres's 0700 data folder, rabbitmq's 0400 cookie).
+    // appendonlydir, postgres's 0700 data folder, rabbitmq's 0400 cookie, the
+    // 0750 secure-file-priv folder).
     p.restart_all(&services);
     for s in services {
         assert_eq!(p.inspect(s)["State"]["Health"]["Status"], "healthy", "{s}");
@@ -475,6 +501,10 @@ fn without_the_profiles_capabilities_the_images_fail_as_reported() {
         ),
         ("slipway-local/redis:7", &[][..]),
         ("slipway-local/rabbitmq:3", &[][..]),
+        (
+            "slipway-local/mysql:8",
+            &["-e", "MYSQL_ROOT_PASSWORD=x"][..],
+        ),
     ] {
         let mut a = vec![
             "run",
@@ -491,10 +521,13 @@ fn without_the_profiles_capabilities_the_images_fail_as_reported() {
             !out.status.success(),
             "{image} started without capabilities"
         );
+        // Root without capabilities can neither read what the server user made
+        // private nor become that user.
+        let t = text(&out);
         assert!(
-            text(&out).contains("setresuid failed: Operation not permitted"),
-            "{image}: {}",
-            text(&out)
+            t.contains("setresuid failed: Operation not permitted")
+                || t.contains("Permission denied"),
+            "{image}: {t}"
         );
     }
 }
@@ -611,6 +644,15 @@ fn pod_run_args(
             format!("{k}={}", v.as_str().unwrap_or_default()),
         ]);
     }
+    // Variables from the one Secret the user creates: a value of the test's.
+    for e in c["env"].as_array().into_iter().flatten() {
+        if e["valueFrom"].get("secretKeyRef").is_some() {
+            args.extend([
+                "-e".into(),
+                format!("{}=s3cret-pass", e["name"].as_str().unwrap()),
+            ]);
+        }
+    }
     let volumes = pod["volumes"].as_array().cloned().unwrap_or_default();
     for m in c["volumeMounts"].as_array().into_iter().flatten() {
         let (vname, path) = (
@@ -698,6 +740,13 @@ fn the_kubernetes_profiles_run_as_their_pods_would() {
     volumes: [db-data:/var/lib/postgresql/data]
     healthcheck:
       test: ["CMD", "pg_isready", "-h", "127.0.0.1", "-U", "postgres"]
+  sql:
+    image: mysql:8.4
+    environment:
+      MYSQL_ROOT_PASSWORD: example
+    volumes: [sql-data:/var/lib/mysql]
+    healthcheck:
+      test: ["CMD", "mysqladmin", "ping", "-h", "127.0.0.1", "--silent"]
   web:
     image: nginx:1.27
     ports: ["8080:80"]
@@ -706,6 +755,7 @@ volumes:
   queue-data:
   bus-data:
   db-data:
+  sql-data:
 "#,
     );
     let out = p.slipway(&[
@@ -721,16 +771,19 @@ volumes:
         "postgres:16=slipway-local/postgres:15",
         "--image-map",
         "nginx:1.27=slipway-local/nginx:1",
+        "--image-map",
+        "mysql:8.4=slipway-local/mysql:8",
     ]);
     assert!(out.status.success(), "generate: {}", text(&out));
     let base = p.path().join("infrastructure/kubernetes/base");
     let mut pods = Pods::default();
     // (service, uid the pod runs as, readiness: a command, or a TCP port)
-    let cases: [(&str, &str, Option<u16>); 5] = [
+    let cases: [(&str, &str, Option<u16>); 6] = [
         ("cache", "999", None),
         ("queue", "999", None),
         ("bus", "1000", None),
         ("db", "999", None),
+        ("sql", "999", None),
         ("web", "101", Some(80)),
     ];
     let mut started = Vec::new();

@@ -9,7 +9,9 @@
 //!   postgres, redis, mysql, mongo, rabbitmq, nats and nginx images have a profile
 //!   below: the capabilities their entrypoint needs to fix ownership and switch to
 //!   its own user, the paths they write outside their volumes, and that user.
-//!   `crates/slipway_cli/tests/hardening.rs` deploys each on a real engine.
+//!   `crates/slipway_cli/tests/hardening.rs` deploys each on a real engine, on local
+//!   stand-ins built from Debian packages (mysql on MariaDB; mongo is not, as Debian
+//!   packages no MongoDB server: its profile rests on its entrypoint's source).
 //! - Any other image keeps its capabilities (unless the input names a non-root user)
 //!   and a writable root filesystem, and the user gets a note (GEN012) saying what
 //!   was not applied and why.
@@ -48,7 +50,7 @@ pub(crate) struct ImageProfile {
 }
 
 /// The profiles, one per official image. Each entrypoint was read in the image's
-/// repository (docker-library/*), and each is deployed on a real engine by the tests.
+/// repository (docker-library/*); the tests deploy each but mongo on a real engine.
 pub(crate) const PROFILES: &[ImageProfile] = &[
     ImageProfile {
         // docker-entrypoint.sh: chmod 700 "$PGDATA", chown of "$PGDATA" and
