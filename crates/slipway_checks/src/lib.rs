@@ -11,7 +11,6 @@ pub mod parse;
 pub mod profile;
 pub mod report;
 pub mod rules;
-pub mod schema;
 mod suppress;
 pub mod tree;
 mod walk;

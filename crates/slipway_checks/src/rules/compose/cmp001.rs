@@ -1,20 +1,19 @@
 //! CMP001 compose-valid.
 
+use super::spec::validate;
 use crate::rules::{rule, Findings, Rule, RuleMeta};
-use crate::schema::compose::validate;
 use crate::tree::Tree;
 use slipway_import::compose::{import_compose, ComposeOptions};
 
 rule! {
     /// ## What it does
-    /// Validates every compose file against the Compose Specification's JSON Schema
-    /// (embedded: the one `check-jsonschema --builtin-schema vendor.compose-spec` uses)
-    /// and reports each departure at its line: unknown keys (with a "did you mean"),
+    /// Validates every compose file against slipway's description of the Compose
+    /// Specification (its keys, nested structures and value types) and reports each departure at its line: unknown keys (with a "did you mean"),
     /// values of the wrong type, missing required keys, names that are not allowed.
     /// Merge keys (`<<`), anchors, `extends`, `include`, `develop`, `gpus`, hooks and
-    /// every other key of the current specification are accepted. On top of the schema
+    /// every other key of the current specification are accepted. On top of that
     /// it reports what Docker Compose itself refuses when it loads the file although the
-    /// schema allows any string there: port and volume strings it cannot parse, and
+    /// specification allows any string there: port and volume strings it cannot parse, and
     /// broken `${...}` interpolation.
     ///
     /// ## Why
@@ -34,12 +33,12 @@ rule! {
     /// Use the keys and value forms of the Compose specification (`ports: ["8080:80"]`, `restart:`).
     ///
     /// Peers: `docker compose config -q` (stops at the first error),
-    /// `check-jsonschema --builtin-schema vendor.compose-spec` (same schema).
+    /// `check-jsonschema --builtin-schema vendor.compose-spec` (same verdicts on the corpus).
     Cmp001 { id: "CMP001", name: "compose-valid", severity: Error, production: true, peers: "docker compose config -q" }
 }
 
-/// Importer findings about values Compose parses further than its schema does (the
-/// schema takes any string there; `docker compose` refuses these when it loads the file).
+/// Importer findings about values Compose parses further than its specification does (the
+/// specification takes any string there; `docker compose` refuses these when it loads the file).
 const COMPOSE_REFUSES: &[&str] = &["not a port mapping", "not a volume mount"];
 
 impl Rule for Cmp001 {

@@ -11,6 +11,7 @@ pub mod cmp007;
 pub mod cmp008;
 pub mod cmp009;
 pub mod cmp010;
+pub mod spec;
 
 use slipway_import::yaml::Node;
 
