@@ -372,7 +372,13 @@ impl Runtime for ComposeRuntime {
 
     fn remove(&self, project: &str, opts: &ApplyOptions) -> Result<(), RuntimeError> {
         let cli = ComposeCli::detect()?;
-        let file = write_document(project, "empty", &serde_json::json!({ "services": {} }))?;
+        // `version` keeps docker-compose v1 from reading an empty `services` map as
+        // the legacy (version 1) format; v2 ignores it.
+        let file = write_document(
+            project,
+            "empty",
+            &serde_json::json!({ "version": "3.8", "services": {} }),
+        )?;
         run_ok(
             on_document(&cli, project, &file).args(["down", "--remove-orphans", "-t", "5"]),
             opts.call_timeout,
