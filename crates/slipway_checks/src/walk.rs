@@ -35,7 +35,7 @@ pub struct Walked {
 #[must_use]
 pub fn walk(roots: &[PathBuf]) -> Walked {
     let mut out = Walked::default();
-    let mut seen: BTreeSet<PathBuf> = BTreeSet::new();
+    let mut seen: BTreeSet<Identity> = BTreeSet::new();
     for root in roots {
         if root.is_file() {
             let shown = root
@@ -88,9 +88,23 @@ pub fn walk(roots: &[PathBuf]) -> Walked {
     out
 }
 
-/// The real path behind `p` (itself when it cannot be resolved).
-fn identity(p: &Path) -> PathBuf {
-    std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
+/// What makes a file the same file however it is reached: its device and inode
+/// (one `stat`), elsewhere its resolved path.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Identity {
+    Inode(u64, u64),
+    Path(PathBuf),
+}
+
+fn identity(p: &Path) -> Identity {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if let Ok(m) = std::fs::metadata(p) {
+            return Identity::Inode(m.dev(), m.ino());
+        }
+    }
+    Identity::Path(std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf()))
 }
 
 /// A walk error in a sentence, with paths shown relative to the root.
