@@ -95,6 +95,11 @@ enum Command {
         /// Enable a compose profile; repeatable.
         #[arg(long = "profile", value_name = "NAME")]
         profiles: Vec<String>,
+        /// Let compose `${VAR}` interpolation read this shell's environment (by
+        /// default only `.env` and defaults are used, so nothing of the shell that runs
+        /// `generate` ends up in the output).
+        #[arg(long)]
+        env_from_shell: bool,
         /// Output folder (default: infrastructure/ next to the spec).
         #[arg(long)]
         out: Option<PathBuf>,
@@ -309,6 +314,7 @@ fn main() -> ExitCode {
             files,
             targets,
             profiles,
+            env_from_shell,
             out,
             environment,
             image_map,
@@ -323,6 +329,7 @@ fn main() -> ExitCode {
                 extra_inputs: files,
                 targets,
                 profiles,
+                env_from_shell,
                 out,
                 environment,
                 image_map,

@@ -4,9 +4,9 @@
 
 use crate::docker::healthcheck_argv;
 use crate::naming::{compose_cpus, compose_memory, env_prefix, secret_file};
-use crate::{hardening, images, resources, validate, EmitRequest, Emitted, Templates};
+use crate::{deploy_refs, hardening, images, resources, validate, EmitRequest, Emitted, Templates};
 use serde::Serialize;
-use slipway_model::{App, Resource, Service, ServiceSource, VolumeKind};
+use slipway_model::{App, HealthTiming, Resource, Service, ServiceSource, VolumeKind};
 
 #[derive(Serialize)]
 struct Build {
@@ -22,10 +22,10 @@ struct Build {
 #[derive(Serialize)]
 struct Health {
     test: Vec<String>,
-    interval: &'static str,
-    timeout: &'static str,
+    interval: String,
+    timeout: String,
     retries: u32,
-    start_period: &'static str,
+    start_period: String,
 }
 
 #[derive(Serialize)]
@@ -43,6 +43,8 @@ pub(crate) struct Entry {
     /// Variables whose (secret) value compose reads from `.env`.
     secret_env: Vec<String>,
     secrets: Vec<String>,
+    /// Secrets read under another name than their own: (secret, file name).
+    secret_targets: std::collections::BTreeMap<String, String>,
     volumes: Vec<String>,
     /// Named volumes among `volumes`, declared at the top level.
     named_volumes: Vec<String>,
@@ -51,7 +53,11 @@ pub(crate) struct Entry {
     /// Configuration files written next to the compose files and mounted read-only.
     files: Vec<(String, String, String)>,
     healthcheck: Option<Health>,
-    depends_on: Vec<(String, &'static str)>,
+    depends_on: Vec<(String, String)>,
+    /// The override sets `APP_ENV` (not when the input sets it itself).
+    app_env: bool,
+    /// Networks it joins, when the app has more than the default one.
+    networks: Vec<String>,
     /// `cap_drop: [ALL]` (see `hardening`); every container has no privilege escalation.
     hardened: bool,
     /// Capabilities a prebuilt image's entrypoint needs back (its hardening profile).
@@ -86,7 +92,11 @@ pub(crate) struct ComposeView<'a> {
     pub(crate) entries: Vec<Entry>,
     secrets: Vec<SecretFile>,
     secret_env: Vec<String>,
+    /// Variables the deploy fills in that are not secrets (`.env.example` names them).
+    deploy_vars: Vec<String>,
     volumes: Vec<String>,
+    /// Networks to declare (only when a service joins one besides the default).
+    networks: Vec<NetworkView>,
     dev_env: String,
     prod_env: String,
     /// Every declared environment, in the spec's order (start.sh accepts each).
@@ -94,14 +104,34 @@ pub(crate) struct ComposeView<'a> {
     environment: String,
 }
 
-/// Compose interpolates `$` in every value; values slipway already resolved must
-/// reach the container as written.
-fn escape(s: &str) -> String {
-    s.replace('$', "$$")
+#[derive(Serialize)]
+struct NetworkView {
+    name: String,
+    external: Option<String>,
+    internal: bool,
 }
 
-fn escape_all(v: &[String]) -> Vec<String> {
-    v.iter().map(|s| escape(s)).collect()
+/// Compose interpolates `$` in every value; values slipway already resolved must
+/// reach the container as written (deploy-time references stay references).
+fn escape(app: &App, s: &str) -> String {
+    deploy_refs::compose(app, s)
+}
+
+fn escape_all(app: &App, v: &[String]) -> Vec<String> {
+    v.iter().map(|s| escape(app, s)).collect()
+}
+
+/// A duration in compose's form (`30s`, `1m30s`, `500ms`).
+fn duration(ms: u64) -> String {
+    if !ms.is_multiple_of(1000) {
+        return format!("{ms}ms");
+    }
+    let s = ms / 1000;
+    match (s / 60, s % 60) {
+        (0, s) => format!("{s}s"),
+        (m, 0) => format!("{m}m"),
+        (m, s) => format!("{m}m{s}s"),
+    }
 }
 
 /// A host path from the input, made relative to the compose folder.
@@ -133,16 +163,71 @@ fn rebase(input_dir: &str, source: &str) -> String {
     }
 }
 
-fn health(test: Vec<String>, slow: bool) -> Health {
+/// A healthcheck: the input's timing where it states one, else slipway's defaults.
+fn health(test: Vec<String>, slow: bool, timing: HealthTiming) -> Health {
     let mut t = vec!["CMD".to_string()];
     t.extend(test);
     Health {
         test: t,
-        interval: "10s",
-        timeout: "5s",
-        retries: if slow { 10 } else { 5 },
-        start_period: if slow { "60s" } else { "20s" },
+        interval: duration(timing.interval_ms.unwrap_or(10_000)),
+        timeout: duration(timing.timeout_ms.unwrap_or(5_000)),
+        retries: timing.retries.unwrap_or(if slow { 10 } else { 5 }),
+        start_period: duration(timing.start_period_ms.unwrap_or(if slow {
+            60_000
+        } else {
+            20_000
+        })),
     }
+}
+
+/// Ports published on the host in environment `env`: every port the input publishes
+/// (on its address, else 127.0.0.1), or `port` on `host_port`; a range of host ports
+/// when the environment runs several replicas.
+fn published_ports(svc: &Service, env: &str) -> Vec<String> {
+    if svc.internal {
+        return Vec::new();
+    }
+    let n = svc.replicas.get(env).copied().unwrap_or(1).max(1);
+    let one = |ip: Option<&str>, first: u16, port: u16, udp: bool| {
+        let host = if n > 1 {
+            format!("{first}-{}", u32::from(first) + n - 1)
+        } else {
+            first.to_string()
+        };
+        let ip = match ip.unwrap_or("127.0.0.1") {
+            v6 if v6.contains(':') => format!("[{v6}]"),
+            v4 => v4.to_string(),
+        };
+        let proto = if udp { "/udp" } else { "" };
+        format!("{ip}:{host}:{port}{proto}")
+    };
+    if !svc.published.is_empty() {
+        return svc
+            .published
+            .iter()
+            .map(|p| {
+                one(
+                    p.host_ip.as_deref(),
+                    p.host.unwrap_or(p.container),
+                    p.container,
+                    p.udp,
+                )
+            })
+            .collect();
+    }
+    let (Some(port), Some(first)) = (svc.container_port(), svc.host_port.or(svc.container_port()))
+    else {
+        return Vec::new();
+    };
+    vec![one(None, first, port, false)]
+}
+
+/// Whether any service joins a network other than the default one (only then are
+/// networks written: compose gives every service the default network by itself).
+fn has_networks(app: &App) -> bool {
+    app.services
+        .values()
+        .any(|s| s.networks.iter().any(|n| n != "default"))
 }
 
 fn env_named(app: &App, wanted: &str, fallback_last: bool) -> String {
@@ -178,6 +263,14 @@ fn connection_env(
     }
 }
 
+/// The file name under `/run/secrets` where the service reads secret `name`.
+pub(crate) fn secret_path(svc: &Service, name: &str) -> String {
+    svc.secret_files
+        .get(name)
+        .cloned()
+        .unwrap_or_else(|| secret_file(name))
+}
+
 /// A service's configuration as environment variables (sorted) and the secret files
 /// it reads: `PORT` for services slipway builds, connection settings for what it
 /// depends on, `<SECRET>_FILE` paths, then the input's own `env`.
@@ -191,13 +284,16 @@ pub(crate) fn service_env(app: &App, svc: &Service) -> (Vec<(String, String)>, V
     for s in &svc.secrets {
         environment.push((
             format!("{s}_FILE"),
-            format!("/run/secrets/{}", secret_file(s)),
+            format!("/run/secrets/{}", secret_path(svc, s)),
         ));
         secrets.push(secret_file(s));
     }
-    environment.extend(svc.env.iter().map(|(k, v)| (k.clone(), v.clone())));
-    environment.sort();
-    environment.dedup_by(|a, b| a.0 == b.0);
+    // The input's own values win over what slipway adds, and a variable set from a
+    // secret is not set twice.
+    let mut merged: std::collections::BTreeMap<String, String> = environment.into_iter().collect();
+    merged.extend(svc.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+    merged.retain(|k, _| !svc.secret_env.contains(k));
+    let environment: Vec<(String, String)> = merged.into_iter().collect();
     secrets.sort();
     secrets.dedup();
     (environment, secrets)
@@ -220,7 +316,9 @@ fn service_entry(
             let (target, args, generated) = match &svc.source {
                 ServiceSource::Dockerfile { target, args, .. } => (
                     target.clone(),
-                    args.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                    args.iter()
+                        .map(|(k, v)| (k.clone(), escape(app, v)))
+                        .collect(),
                     false,
                 ),
                 _ => (Some("prod".to_string()), Vec::new(), true),
@@ -241,6 +339,8 @@ fn service_entry(
             None,
         ),
     };
+    // The input's condition where it states one; else healthy when the dependency
+    // has a health check.
     let depends_on =
         svc.depends_on
             .iter()
@@ -250,33 +350,20 @@ fn service_entry(
                     || app.services.get(d).is_some_and(|s| {
                         healthcheck_argv(s, s.plan().map(|p| p.language)).is_some()
                     });
-                (
-                    d.clone(),
-                    if healthy {
-                        "service_healthy"
-                    } else {
-                        "service_started"
-                    },
-                )
+                let computed = if healthy {
+                    "service_healthy"
+                } else {
+                    "service_started"
+                };
+                let condition = svc
+                    .depends_on_condition
+                    .get(d)
+                    .cloned()
+                    .unwrap_or_else(|| computed.to_string());
+                (d.clone(), condition)
             })
             .collect();
-    let publish = |env: &str| -> Vec<String> {
-        if svc.internal {
-            return Vec::new();
-        }
-        let (Some(port), Some(first)) =
-            (svc.container_port(), svc.host_port.or(svc.container_port()))
-        else {
-            return Vec::new();
-        };
-        let n = svc.replicas.get(env).copied().unwrap_or(1).max(1);
-        let host = if n > 1 {
-            format!("{first}-{}", u32::from(first) + n - 1)
-        } else {
-            first.to_string()
-        };
-        vec![format!("127.0.0.1:{host}:{port}")]
-    };
+    let publish = |env: &str| published_ports(svc, env);
     let workdir = if plan.is_some_and(|p| {
         matches!(
             p.language,
@@ -338,18 +425,23 @@ fn service_entry(
             .command
             .clone()
             .filter(|_| plan.is_none())
-            .map(|c| escape_all(&c)),
+            .map(|c| escape_all(app, &c)),
         entrypoint: svc
             .entrypoint
             .clone()
             .filter(|_| plan.is_none())
-            .map(|c| escape_all(&c)),
+            .map(|c| escape_all(app, &c)),
         user: svc.user.clone(),
         environment: environment
             .into_iter()
-            .map(|(k, v)| (k, escape(&v)))
+            .map(|(k, v)| (k, escape(app, &v)))
             .collect(),
         secret_env: svc.secret_env.clone(),
+        secret_targets: svc
+            .secret_files
+            .iter()
+            .map(|(k, v)| (secret_file(k), v.clone()))
+            .collect(),
         secrets,
         volumes,
         named_volumes,
@@ -382,11 +474,18 @@ fn service_entry(
             .collect(),
         healthcheck: healthcheck_argv(svc, plan.map(|p| p.language)).map(|t| {
             health(
-                escape_all(&t),
+                escape_all(app, &t),
                 plan.is_some_and(|p| p.language == slipway_model::Language::Java),
+                svc.health_timing,
             )
         }),
         depends_on,
+        app_env: !svc.env.contains_key("APP_ENV"),
+        networks: if has_networks(app) {
+            svc.networks.clone()
+        } else {
+            Vec::new()
+        },
         hardened: hardening.drop_all,
         cap_add: hardening.cap_add,
         dev_ports: publish(dev),
@@ -425,6 +524,7 @@ fn resource_entry(
         entrypoint: None,
         user: None,
         secret_env: Vec::new(),
+        secret_targets: std::collections::BTreeMap::new(),
         named_volumes: vec![format!("{}-data", r.name)],
         tmpfs: Vec::new(),
         expose: Vec::new(),
@@ -432,8 +532,14 @@ fn resource_entry(
         environment: resources::server_env(app, r),
         secrets: resources::secrets(r),
         volumes: vec![format!("{}-data:{}", r.name, resources::data_dir(r.kind))],
-        healthcheck: Some(health(resources::health(app, r.kind), false)),
+        healthcheck: Some(health(
+            resources::health(app, r.kind),
+            false,
+            HealthTiming::default(),
+        )),
         depends_on: Vec::new(),
+        app_env: false,
+        networks: Vec::new(),
         hardened: hardening.drop_all,
         cap_add: hardening.cap_add,
         dev_ports: Vec::new(),
@@ -509,9 +615,30 @@ fn view_for<'a>(
         .collect();
     secret_env.sort();
     secret_env.dedup();
+    let networks = if has_networks(app) {
+        app.networks
+            .iter()
+            .filter(|(n, net)| *n != "default" || net.external.is_some() || net.internal)
+            .map(|(n, net)| NetworkView {
+                name: n.clone(),
+                external: net.external.clone(),
+                internal: net.internal,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let deploy_vars = app
+        .deploy_vars
+        .iter()
+        .filter(|v| !secret_env.contains(v))
+        .cloned()
+        .collect();
     ComposeView {
         app: &app.name,
         source: &req.source,
+        deploy_vars,
+        networks,
         secret_env,
         entries,
         secrets,
@@ -557,6 +684,43 @@ fn overrides(view: &ComposeView<'_>) -> Vec<(String, String, bool)> {
         .collect()
 }
 
+/// For an app imported from compose (which always carries its networks): the
+/// variables the output adds to a service's environment, so the import report lists
+/// every difference from the input.
+fn added_env_notes(app: &App, out: &mut Emitted) {
+    if app.networks.is_empty() {
+        return;
+    }
+    for svc in app.services.values() {
+        let (env, _) = service_env(app, svc);
+        let mut added: Vec<String> = env
+            .iter()
+            .filter(|(k, _)| !svc.env.contains_key(k))
+            .map(|(k, v)| format!("`{k}={v}`"))
+            .collect();
+        if !svc.env.contains_key("APP_ENV") {
+            added.push("`APP_ENV` (the environment's name, in each override)".into());
+        }
+        if added.is_empty() {
+            continue;
+        }
+        out.diagnostics.push(
+            slipway_diagnostics::Diagnostic::new(
+                "GEN032",
+                slipway_diagnostics::Severity::Info,
+                format!(
+                    "service `{}` ({}): the output adds {} to its environment",
+                    svc.name,
+                    svc.trace.location(),
+                    added.join(", ")
+                ),
+            )
+            .in_file(&svc.trace.file)
+            .help("set the variable in the input to keep your own value"),
+        );
+    }
+}
+
 pub(crate) fn emit(
     app: &App,
     req: &EmitRequest,
@@ -564,6 +728,7 @@ pub(crate) fn emit(
     templates: &Templates,
     out: &mut Emitted,
 ) {
+    added_env_notes(app, out);
     for e in &view.entries {
         for (path, target, content) in &e.files {
             out.files.add(format!("compose/{path}"), content.clone());

@@ -4,6 +4,7 @@
 //! parser before it is kept. Nothing here touches the disk: writing is the engine's job.
 
 mod compose;
+mod deploy_refs;
 mod docker;
 mod fileset;
 mod hardening;

@@ -30,6 +30,9 @@ pub struct GenerateOptions {
     pub targets: Vec<String>,
     /// Compose profiles to enable.
     pub profiles: Vec<String>,
+    /// Compose interpolation may read this process's environment (`--env-from-shell`);
+    /// otherwise only `.env` and defaults are used.
+    pub env_from_shell: bool,
     /// `--image-map FROM=TO`, applied over the spec's `images:`.
     pub image_map: Vec<(String, String)>,
     pub templates: Option<PathBuf>,
@@ -256,7 +259,13 @@ pub fn generate(opts: &GenerateOptions) -> Result<GenerateReport, EngineError> {
             paths.push(over);
         }
     }
-    let loaded = input::load(kind, &paths, &opts.profiles, &mut report.sources)?;
+    let loaded = input::load(
+        kind,
+        &paths,
+        &opts.profiles,
+        opts.env_from_shell,
+        &mut report.sources,
+    )?;
     let mut diags = loaded.diagnostics;
     let Some(mut app) = loaded.app else {
         report.diagnostics = diags.into_sorted();

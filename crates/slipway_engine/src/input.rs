@@ -4,7 +4,7 @@
 
 use crate::{EngineError, MAX_SPEC_BYTES};
 use slipway_diagnostics::{Diagnostics, SourceFile, SourceMap};
-use slipway_import::compose::{import_compose, parse_env_file, ComposeOptions};
+use slipway_import::compose::{import_compose, ComposeOptions};
 use slipway_import::spec::parse_spec;
 use slipway_model::App;
 use std::path::{Path, PathBuf};
@@ -106,6 +106,7 @@ pub(crate) fn load(
     kind: InputKind,
     paths: &[PathBuf],
     profiles: &[String],
+    env_from_shell: bool,
     sources: &mut SourceMap,
 ) -> Result<Loaded, EngineError> {
     let mut files = Vec::new();
@@ -129,11 +130,13 @@ pub(crate) fn load(
             (out.app, out.diagnostics)
         }
         InputKind::Compose => {
-            // As compose: `.env` in the project folder, the process environment wins.
-            let mut vars = std::fs::read_to_string(base_dir.join(".env"))
-                .map(|t| parse_env_file(&t))
-                .unwrap_or_default();
-            vars.extend(std::env::vars());
+            // The importer reads `.env` next to the main file; the shell's environment
+            // only when the user asks (it would otherwise end up baked into the output).
+            let vars = if env_from_shell {
+                std::env::vars().collect()
+            } else {
+                std::collections::BTreeMap::new()
+            };
             let default_name = base_dir
                 .file_name()
                 .map_or_else(|| "app".into(), |n| n.to_string_lossy().into_owned());
@@ -143,8 +146,12 @@ pub(crate) fn load(
                     vars,
                     profiles: profiles.to_vec(),
                     default_name,
+                    ..ComposeOptions::default()
                 },
             );
+            for f in out.sources {
+                sources.add(f);
+            }
             (out.app, out.diagnostics)
         }
         InputKind::Score | InputKind::Level10 => crate::input_more::load(kind, &files, &base_dir),
@@ -179,5 +186,8 @@ fn rename_traces(app: &mut App, paths: &[PathBuf]) {
     }
     for r in app.resources.values_mut() {
         r.trace.file = short(&r.trace.file);
+    }
+    for n in app.networks.values_mut() {
+        n.trace.file = short(&n.trace.file);
     }
 }

@@ -6,7 +6,9 @@
 use slipway_diagnostics::SourceFile;
 use slipway_emit::{emit, EmitRequest, ServiceLayout, Templates};
 use slipway_import::compose::{import_compose, ComposeOptions};
-use slipway_model::{App, Health, Limits, PerEnv, Service, ServiceSource, VolumeKind, VolumeMount};
+use slipway_model::{
+    App, Health, HealthTiming, Limits, PerEnv, Service, ServiceSource, VolumeKind, VolumeMount,
+};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -203,6 +205,22 @@ fn comparable(app: &App) -> Vec<String> {
             s.env
                 .retain(|k, _| k != "APP_ENV" && !k.ends_with("_URL") && !k.ends_with("_FILE"));
             s.volumes.retain(|v| v.target != "/tmp");
+            // What the compose importer records besides (every published port, the
+            // networks, each dependency's condition), and the emitter's default timing.
+            s.published.clear();
+            if s.networks == ["default"] {
+                s.networks.clear();
+            }
+            s.depends_on_condition.clear();
+            let emitter_timing = HealthTiming {
+                interval_ms: Some(10_000),
+                timeout_ms: Some(5_000),
+                retries: Some(5),
+                start_period_ms: Some(20_000),
+            };
+            if s.health_timing == emitter_timing {
+                s.health_timing = HealthTiming::default();
+            }
             if s.replicas.default == Some(1) || s.replicas.default.is_none() {
                 s.replicas = PerEnv::default();
             }

@@ -70,6 +70,45 @@ pub enum Health {
     Command { command: Vec<String> },
 }
 
+/// A health check's timing as the input states it; emitters use their own defaults for
+/// what is unset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, JsonSchema)]
+pub struct HealthTiming {
+    pub interval_ms: Option<u64>,
+    pub timeout_ms: Option<u64>,
+    pub retries: Option<u32>,
+    pub start_period_ms: Option<u64>,
+}
+
+impl HealthTiming {
+    #[must_use]
+    pub fn is_unset(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+/// A container port published on the host, as the input states it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct PublishedPort {
+    pub container: u16,
+    /// The host port; the container port when unset.
+    pub host: Option<u16>,
+    /// The host address; `127.0.0.1` when unset.
+    pub host_ip: Option<String>,
+    pub udp: bool,
+}
+
+/// A network services join (compose `networks:`): services reach each other only
+/// through a network they share.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, JsonSchema)]
+pub struct Network {
+    /// Created outside the project (compose `external: true`); its name.
+    pub external: Option<String>,
+    /// No route outside the network (compose `internal: true`).
+    pub internal: bool,
+    pub trace: Trace,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct Ingress {
     pub host: String,
@@ -150,6 +189,11 @@ pub struct Service {
     /// Secret names only; values never enter the model. Delivered as files
     /// (`/run/secrets/<name>`, announced by `<NAME>_FILE`).
     pub secrets: Vec<String>,
+    /// The file name under `/run/secrets` of a secret of `secrets`, where the input
+    /// names it otherwise than the secret's own file name (compose mounts
+    /// `secrets: [db-password]` at `/run/secrets/db-password`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub secret_files: BTreeMap<String, String>,
     /// Environment variables whose value is a secret, for images that read it from
     /// the variable itself: set from a Secret (Kubernetes) or from `.env` (compose),
     /// never written.
@@ -169,6 +213,20 @@ pub struct Service {
     pub user: Option<String>,
     /// Small configuration files placed into the container (never secrets).
     pub files: Vec<FileMount>,
+    /// Timing of `health` as the input states it.
+    #[serde(skip_serializing_if = "HealthTiming::is_unset")]
+    pub health_timing: HealthTiming,
+    /// Every port published on the host, when the input lists them (compose
+    /// `ports:`); otherwise `port` is published on `host_port`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub published: Vec<PublishedPort>,
+    /// When to start after a dependency, where the input says (compose
+    /// `service_started`, `service_healthy`, `service_completed_successfully`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub depends_on_condition: BTreeMap<String, String>,
+    /// The app's networks this service joins (names of `App::networks`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub networks: Vec<String>,
     pub trace: Trace,
 }
 
@@ -313,6 +371,15 @@ pub struct App {
     /// Every base image must resolve to a `@sha256:` digest.
     pub pin_digests: bool,
     pub policy: Option<String>,
+    /// Networks services join; empty: one network that every service shares.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub networks: BTreeMap<String, Network>,
+    /// Variables filled in when the output is deployed, not when it is generated
+    /// (secrets moved out of commands and build args, variables the input left
+    /// unset). Their `${NAME}` in a command, entrypoint, image, build arg or
+    /// environment value is a reference, not text.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub deploy_vars: Vec<String>,
     pub trace: Trace,
 }
 

@@ -6,7 +6,7 @@ mod app;
 mod build;
 
 pub use app::{
-    App, FileMount, Health, Ingress, Limits, PerEnv, Resource, ResourceKind, Service,
-    ServiceSource, Trace, VolumeKind, VolumeMount,
+    App, FileMount, Health, HealthTiming, Ingress, Limits, Network, PerEnv, PublishedPort,
+    Resource, ResourceKind, Service, ServiceSource, Trace, VolumeKind, VolumeMount,
 };
 pub use build::{BuildPlan, Language};

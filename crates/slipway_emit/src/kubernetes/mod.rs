@@ -81,6 +81,13 @@ pub(crate) fn emit(app: &App, req: &EmitRequest, templates: &Templates, out: &mu
         workload::resource(app, r, &mut objects, &mut secrets, out);
     }
     network::policies(app, &mut objects);
+    if app.networks.values().any(|n| !n.internal) {
+        out.diagnostics.push(
+            slipway_diagnostics::Diagnostic::new("GEN031", slipway_diagnostics::Severity::Info, "compose networks let containers reach the internet; the Kubernetes NetworkPolicies allow only traffic between the services of a network, their dependencies and DNS")
+                .in_file(&app.trace.file)
+                .help("add an egress rule to the service's NetworkPolicy for what it must reach outside the cluster"),
+        );
+    }
     let base_files: Vec<String> = objects
         .iter()
         .map(|o| o.path.trim_start_matches("kubernetes/base/").to_string())

@@ -1,10 +1,12 @@
 //! NetworkPolicies: deny everything, allow DNS, then allow exactly the edges of the
 //! `depends_on` graph (and traffic from the ingress controller to services with an
-//! ingress).
+//! ingress). An app imported from compose also gets one policy per compose network:
+//! its members (pods labelled `slipway.dev/network-<name>`) reach each other on any
+//! port, as services sharing a compose network do.
 
 use super::{labels, selector, Object};
 use serde_json::{json, Value};
-use slipway_model::App;
+use slipway_model::{App, Service};
 
 /// The namespace the ingress controller runs in; edit the policy if yours differs.
 pub(crate) const INGRESS_NAMESPACE: &str = "ingress-nginx";
@@ -42,7 +44,53 @@ fn policy(app: &App, name: &str, item: &str, trace: &str, spec: &Value) -> Objec
     }
 }
 
+/// The label that marks a pod as a member of compose network `network`.
+fn membership_label(network: &str) -> String {
+    let name: String = network
+        .to_ascii_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    format!("slipway.dev/network-{}", name.trim_matches('-'))
+}
+
+/// Pod labels with the service's network memberships added.
+pub(crate) fn with_membership(app: &App, svc: &Service, mut labels: Value) -> Value {
+    if app.networks.is_empty() {
+        return labels;
+    }
+    for n in &svc.networks {
+        labels[membership_label(n)] = json!("true");
+    }
+    labels
+}
+
+/// One policy per compose network: members reach each other.
+fn network_groups(app: &App, objects: &mut Vec<Object>) {
+    for (name, net) in &app.networks {
+        let members = json!({ "matchLabels": { membership_label(name): "true" } });
+        let spec = json!({
+            "podSelector": members,
+            "policyTypes": ["Ingress", "Egress"],
+            "ingress": [{ "from": [{ "podSelector": members }] }],
+            "egress": [{ "to": [{ "podSelector": members }] }],
+        });
+        let policy_name = format!(
+            "network-{}",
+            membership_label(name).trim_start_matches("slipway.dev/network-")
+        );
+        objects.push(policy(
+            app,
+            &policy_name,
+            &format!("network.{name}"),
+            &net.trace.location(),
+            &spec,
+        ));
+    }
+}
+
 pub(crate) fn policies(app: &App, objects: &mut Vec<Object>) {
+    network_groups(app, objects);
     let app_item = format!("app.{}", app.name);
     let at = app.trace.location();
     objects.push(policy(

@@ -111,13 +111,16 @@ pub(crate) fn overlays(app: &App, objects: &mut Vec<Object>) -> Vec<BTreeMap<Str
                 &format!("{name}.patch.yaml"),
                 json!({ "apiVersion": "apps/v1", "kind": kind, "metadata": { "name": name }, "spec": spec }),
             );
-            push(
-                objects,
-                &format!("{name}.config.patch.yaml"),
-                json!({ "apiVersion": "v1", "kind": "ConfigMap", "metadata": { "name": format!("{name}-config") }, "data": { "APP_ENV": env } }),
-            );
             patches.push(json!({ "path": format!("{name}.patch.yaml") }));
-            patches.push(json!({ "path": format!("{name}.config.patch.yaml") }));
+            // `APP_ENV` names the environment, unless the input sets it itself.
+            if !svc.env.contains_key("APP_ENV") {
+                push(
+                    objects,
+                    &format!("{name}.config.patch.yaml"),
+                    json!({ "apiVersion": "v1", "kind": "ConfigMap", "metadata": { "name": format!("{name}-config") }, "data": { "APP_ENV": env } }),
+                );
+                patches.push(json!({ "path": format!("{name}.config.patch.yaml") }));
+            }
             if autoscaled {
                 hpas += 1;
                 patches.push(json!({ "target": { "kind": kind, "name": name }, "patch": "- op: remove\n  path: /spec/replicas" }));

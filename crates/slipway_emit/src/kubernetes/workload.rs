@@ -9,7 +9,7 @@ use crate::docker::APP_UID;
 use crate::hardening::{self, Hardening};
 use crate::naming::secret_file;
 use crate::yaml_out::COMMENT_KEY;
-use crate::{images, resources, Emitted};
+use crate::{deploy_refs, images, resources, Emitted};
 use serde_json::{json, Map, Value};
 use slipway_diagnostics::Diagnostic;
 use slipway_model::{
@@ -82,13 +82,16 @@ fn writable_mounts(h: &Hardening, mounts: &mut Vec<Value>, volumes: &mut Vec<Val
     }
 }
 
-/// Liveness, readiness and (for slow starters) startup probes from the health check.
-fn probes(svc: &Service, container: &mut Map<String, Value>) {
+/// Liveness, readiness and (for slow starters) startup probes from the health check,
+/// timed as the input says when it does.
+fn probes(app: &App, svc: &Service, container: &mut Map<String, Value>, out: &mut Emitted) {
     let handler = match (svc.effective_health(), svc.container_port()) {
         (Some(Health::Http { path }), Some(_)) => {
             json!({ "httpGet": { "path": path, "port": "http" } })
         }
-        (Some(Health::Command { command }), _) => json!({ "exec": { "command": command } }),
+        (Some(Health::Command { command }), _) => {
+            json!({ "exec": { "command": deploy_refs::kubernetes_probe(app, svc, &command) } })
+        }
         (_, Some(_)) => json!({ "tcpSocket": { "port": "http" } }),
         _ => return,
     };
@@ -97,6 +100,12 @@ fn probes(svc: &Service, container: &mut Map<String, Value>) {
         p.extend(extra.as_object().cloned().unwrap_or_default());
         Value::Object(p)
     };
+    if !svc.health_timing.is_unset() {
+        for (name, probe) in timed_probes(svc, out) {
+            container.insert(name.into(), with(probe));
+        }
+        return;
+    }
     container.insert(
         "livenessProbe".into(),
         with(json!({ "periodSeconds": 10, "timeoutSeconds": 5, "failureThreshold": 3 })),
@@ -115,6 +124,85 @@ fn probes(svc: &Service, container: &mut Map<String, Value>) {
             "startupProbe".into(),
             with(json!({ "periodSeconds": 5, "timeoutSeconds": 5, "failureThreshold": 30 })),
         );
+    }
+}
+
+/// Whole seconds, at least 1 (what a probe accepts), and whether that rounded.
+fn seconds(ms: u64) -> (u64, bool) {
+    (
+        ms.div_ceil(1000).max(1),
+        !ms.is_multiple_of(1000) || ms == 0,
+    )
+}
+
+/// Probes timed as the input's health check: its interval, timeout and retries; a
+/// startup probe covering its start period.
+fn timed_probes(svc: &Service, out: &mut Emitted) -> Vec<(&'static str, Value)> {
+    let t = svc.health_timing;
+    let (period, r1) = seconds(t.interval_ms.unwrap_or(30_000));
+    let (timeout, r2) = seconds(t.timeout_ms.unwrap_or(30_000));
+    let retries = t.retries.unwrap_or(3).max(1);
+    if r1 || r2 {
+        out.diagnostics.push(
+            Diagnostic::new("GEN030", slipway_diagnostics::Severity::Info, format!("service `{}` ({}): Kubernetes probes count whole seconds, so its health check runs every {period} s with a {timeout} s timeout", svc.name, svc.trace.location()))
+                .in_file(&svc.trace.file),
+        );
+    }
+    let every =
+        json!({ "periodSeconds": period, "timeoutSeconds": timeout, "failureThreshold": retries });
+    let mut probes = vec![("livenessProbe", every.clone()), ("readinessProbe", every)];
+    let start = t.start_period_ms.unwrap_or(0);
+    if start > 0 {
+        let grace = start.div_ceil(period * 1000) + u64::from(retries);
+        probes.push((
+            "startupProbe",
+            json!({ "periodSeconds": period, "timeoutSeconds": timeout, "failureThreshold": grace }),
+        ));
+    }
+    probes
+}
+
+/// A Service whose ports carry the protocols the input publishes them with.
+fn with_protocols(mut service: Value, svc: &Service, ports: &[u16]) -> Value {
+    if let Some(list) = service["spec"]["ports"].as_array_mut() {
+        for (entry, port) in list.iter_mut().zip(ports) {
+            entry["protocol"] = json!(protocol(svc, *port));
+        }
+        for p in udp_too(svc) {
+            let name = format!("udp-{p}");
+            list.push(json!({ "name": name, "port": p, "targetPort": name, "protocol": "UDP" }));
+        }
+    }
+    service
+}
+
+/// Ports the input publishes over both TCP and UDP: they need a second, UDP entry.
+fn udp_too(svc: &Service) -> impl Iterator<Item = u16> + '_ {
+    let mut both: Vec<u16> = svc
+        .published
+        .iter()
+        .filter(|p| {
+            p.udp
+                && svc
+                    .published
+                    .iter()
+                    .any(|q| q.container == p.container && !q.udp)
+        })
+        .map(|p| p.container)
+        .collect();
+    both.sort_unstable();
+    both.dedup();
+    both.into_iter()
+}
+
+/// `TCP`, or `UDP` for a port the input publishes only over UDP.
+fn protocol(svc: &Service, port: u16) -> &'static str {
+    let udp = svc.published.iter().any(|p| p.container == port && p.udp);
+    let tcp = svc.published.iter().any(|p| p.container == port && !p.udp);
+    if udp && !tcp {
+        "UDP"
+    } else {
+        "TCP"
     }
 }
 
@@ -296,17 +384,28 @@ pub(crate) fn service(
     container.insert("imagePullPolicy".into(), json!("IfNotPresent"));
     if svc.plan().is_none() {
         if let Some(ep) = &svc.entrypoint {
-            container.insert("command".into(), json!(ep));
+            container.insert(
+                "command".into(),
+                json!(deploy_refs::kubernetes_args(app, svc, ep)),
+            );
         }
         if let Some(cmd) = &svc.command {
-            container.insert("args".into(), json!(cmd));
+            container.insert(
+                "args".into(),
+                json!(deploy_refs::kubernetes_args(app, svc, cmd)),
+            );
         }
     }
     let ports = svc.ports();
     if !ports.is_empty() {
         container.insert(
             "ports".into(),
-            json!(ports.iter().enumerate().map(|(i, p)| json!({ "name": port_name(i, *p), "containerPort": p, "protocol": "TCP" })).collect::<Vec<_>>()),
+            json!(ports
+                .iter()
+                .enumerate()
+                .map(|(i, p)| json!({ "name": port_name(i, *p), "containerPort": p, "protocol": protocol(svc, *p) }))
+                .chain(udp_too(svc).map(|p| json!({ "name": format!("udp-{p}"), "containerPort": p, "protocol": "UDP" })))
+                .collect::<Vec<_>>()),
         );
     }
     container.insert(
@@ -325,7 +424,7 @@ pub(crate) fn service(
             .collect();
         container.insert("env".into(), json!(env));
     }
-    probes(svc, &mut container);
+    probes(app, svc, &mut container, out);
     container.insert(
         "resources".into(),
         resources_block(
@@ -354,6 +453,18 @@ pub(crate) fn service(
     if !secrets.is_empty() {
         mounts.push(json!({ "name": "secrets", "mountPath": "/run/secrets", "readOnly": true }));
         volumes.push(secret_volume(app, &secrets));
+        // Each file where the input reads it, when not at its own name.
+        for (name, file) in &svc.secret_files {
+            let key = secret_file(name);
+            if let Some(items) = volumes
+                .last_mut()
+                .and_then(|v| v["secret"]["items"].as_array_mut())
+            {
+                for item in items.iter_mut().filter(|i| i["key"] == key.as_str()) {
+                    item["path"] = json!(file);
+                }
+            }
+        }
     }
     if !svc.files.is_empty() {
         let data: Map<String, Value> = svc
@@ -422,7 +533,7 @@ pub(crate) fn service(
     let mut spec = json!({
         "replicas": 1,
         "selector": { "matchLabels": selector(app, name) },
-        "template": { "metadata": { "labels": super::labels(app, name, "service") }, "spec": pod },
+        "template": { "metadata": { "labels": super::network::with_membership(app, svc, super::labels(app, name, "service")) }, "spec": pod },
     });
     if stateful {
         spec["serviceName"] = json!(name);
@@ -442,7 +553,11 @@ pub(crate) fn service(
         push(
             objects,
             "service",
-            k8s_service(app, name, "service", &item, &svc.trace, &ports, false),
+            with_protocols(
+                k8s_service(app, name, "service", &item, &svc.trace, &ports, false),
+                svc,
+                &ports,
+            ),
         );
     }
     if let (Some(ing), Some(port)) = (&svc.ingress, svc.container_port()) {

@@ -1,37 +1,50 @@
 //! Docker Compose -> `App`. Reads one or more compose files (merged in order, as
-//! `docker compose -f a -f b` does), `.env` and `${VAR:-default}` interpolation, and
-//! profiles. Every service becomes a model service; keys with no equivalent are
-//! reported with their file:line and the rest still converts. Secret values found in
-//! `environment` are never carried: the variable becomes a secret reference.
+//! `docker compose -f a -f b` does), `include:` and `extends:` (project.rs), `.env`
+//! parsed as Compose parses it (dotenv.rs) and `${VAR:-default}` interpolation
+//! (interpolate.rs), and profiles. Every service becomes a model service; keys with no
+//! equivalent are reported with their file:line and the rest still converts. Secret
+//! values are never carried (scrub.rs): they become secret references.
+//!
+//! Interpolation never reads the process environment: the caller passes the variables
+//! it wants used (`--env-from-shell`); a variable set nowhere is reported and kept as a
+//! `${NAME}` reference for the deploy.
 
+mod convert;
+mod dotenv;
+mod environment;
+mod interpolate;
+mod keys;
 mod legacy;
+mod network;
+mod project;
+mod reach;
+mod scrub;
 mod service;
 mod values;
 
-pub use values::{interpolate, parse_env_file};
+pub use dotenv::{parse_dotenv, parse_env_file, DotEnv, EnvEntry};
+pub use interpolate::{interpolate, substitute, Interpolated, Unset};
+pub use project::FileAccess;
 
-use crate::spec::did_you_mean;
 use crate::yaml::{self, Budget, Node};
-use service::ComposeService;
 use slipway_diagnostics::{Diagnostic, Diagnostics, SourceFile, Span};
-use slipway_model::{App, Trace};
+use slipway_model::App;
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::Arc;
-
-/// Keys of the compose top level that are understood or knowingly ignored.
-const TOP_KEYS: &[&str] = &[
-    "version", "name", "services", "volumes", "networks", "secrets", "configs", "include",
-];
 
 /// Options for reading compose files.
 #[derive(Debug, Clone, Default)]
 pub struct ComposeOptions {
-    /// Variables for interpolation (the process environment, then `.env`, as compose).
+    /// The caller's variables (the shell's environment, with `--env-from-shell`).
+    /// They win over `.env`, as in Compose. Empty: only `.env` and defaults are used.
     pub vars: BTreeMap<String, String>,
     /// Profiles to enable; services in other profiles are left out.
     pub profiles: Vec<String>,
     /// The project name when the files do not set `name:`.
     pub default_name: String,
+    /// Where `.env`, `env_file`, `include` and `extends` files are read from.
+    pub access: FileAccess,
 }
 
 /// What importing produced.
@@ -39,14 +52,26 @@ pub struct ComposeOptions {
 pub struct ComposeOutcome {
     pub app: Option<App>,
     pub diagnostics: Diagnostics,
+    /// Files read besides the ones passed in (`.env`, included and extended files,
+    /// env files), so diagnostics in them can be shown with their source lines.
+    pub sources: Vec<Arc<SourceFile>>,
 }
 
 /// Shared state while reading one file.
 pub(crate) struct Ctx<'a> {
     pub file: &'a SourceFile,
+    /// The file's folder, to read files it names.
+    pub dir: &'a Path,
+    /// Prefix that makes a path relative to this file's folder relative to the main
+    /// file's folder (`""` for the main folder, `sub/` for an included file).
+    pub rebase: &'a str,
     pub vars: &'a BTreeMap<String, String>,
+    pub access: &'a FileAccess,
     pub diags: &'a mut Diagnostics,
-    pub missing: BTreeMap<String, Span>,
+    /// Unset variables: name -> every place, and whether it is kept as a reference there.
+    pub missing: BTreeMap<String, Vec<(Span, bool)>>,
+    /// Files read while reading this one (env files).
+    pub read: Vec<Arc<SourceFile>>,
 }
 
 impl Ctx<'_> {
@@ -58,26 +83,47 @@ impl Ctx<'_> {
         Diagnostic::error(rule, message).at(&self.file.name, node.span)
     }
 
-    /// A scalar's text after interpolation.
-    pub fn text(&mut self, node: &Node) -> Option<String> {
+    pub fn info(&mut self, rule: &str, node: &Node, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::new(rule, slipway_diagnostics::Severity::Info, message)
+            .at(&self.file.name, node.span)
+    }
+
+    fn interpolated(&mut self, node: &Node, unset: Unset) -> Option<String> {
         let raw = node.as_scalar()?;
-        match interpolate(raw, self.vars) {
-            Ok((s, missing)) => {
-                for m in missing {
-                    self.missing.entry(m).or_insert(node.span);
+        if !raw.contains('$') {
+            return Some(raw.to_string());
+        }
+        let vars = self.vars;
+        match substitute(raw, &|k| vars.get(k).cloned(), unset) {
+            Ok(r) => {
+                for m in r.missing {
+                    let places = self.missing.entry(m).or_default();
+                    if !places.iter().any(|(s, _)| *s == node.span) {
+                        places.push((node.span, unset == Unset::Keep));
+                    }
                 }
-                Some(s)
+                Some(r.text)
             }
             Err(msg) => {
                 let d = Diagnostic::error("SPEC106", format!("interpolation failed: {msg}"))
                     .at(&self.file.name, node.span)
-                    .help(
-                        "set the variable in the environment or in `.env` next to the compose file",
-                    );
+                    .help("set the variable in `.env` next to the compose file (or pass `--env-from-shell` to use the shell's), or escape a literal `$` as `$$`");
                 self.diags.push(d);
                 None
             }
         }
+    }
+
+    /// A scalar's text after interpolation; an unset variable stays a `${NAME}`
+    /// reference (for values carried as text: image, environment, commands).
+    pub fn text(&mut self, node: &Node) -> Option<String> {
+        self.interpolated(node, Unset::Keep)
+    }
+
+    /// A scalar's text after interpolation, an unset variable being empty (for values
+    /// slipway must understand: ports, paths, numbers, names).
+    pub fn value(&mut self, node: &Node) -> Option<String> {
+        self.interpolated(node, Unset::Empty)
     }
 
     /// A list of strings, or one string split like a shell command line.
@@ -122,10 +168,8 @@ fn shell_words(s: &str) -> Vec<String> {
 #[must_use]
 pub fn import_compose(files: &[Arc<SourceFile>], opts: &ComposeOptions) -> ComposeOutcome {
     let mut diags = Diagnostics::new();
-    let mut services: BTreeMap<String, ComposeService> = BTreeMap::new();
-    let mut order: Vec<String> = Vec::new();
-    let mut name: Option<String> = None;
-    let mut declared_volumes: Vec<String> = Vec::new();
+    let mut project =
+        project::Project::new(opts, files.first().map(|f| f.name.as_str()), &mut diags);
     for file in files {
         let docs = match yaml::parse(file, Budget::default()) {
             Ok(d) => d,
@@ -135,108 +179,24 @@ pub fn import_compose(files: &[Arc<SourceFile>], opts: &ComposeOptions) -> Compo
             }
         };
         let Some(root) = docs.first() else { continue };
-        let mut ctx = Ctx {
-            file,
-            vars: &opts.vars,
-            diags: &mut diags,
-            missing: BTreeMap::new(),
-        };
-        let Some(map) = root.as_map() else {
-            let d = ctx.err(
-                "SPEC100",
-                root,
-                "a compose file must be a mapping with `services:`",
+        if root.as_map().is_none() {
+            diags.push(
+                Diagnostic::error(
+                    "SPEC100",
+                    "a compose file must be a mapping with `services:`",
+                )
+                .at(&file.name, root.span),
             );
-            ctx.diags.push(d);
             continue;
-        };
+        }
         if let Some(d) = legacy::refuse(&file.name, root) {
-            ctx.diags.push(d);
+            diags.push(d);
             continue;
         }
-        // Top-level volumes first: the short volume syntax needs to know the names.
-        if let Some(vols) = root.get("volumes").and_then(Node::as_map) {
-            declared_volumes.extend(
-                vols.iter()
-                    .filter_map(|(k, _)| k.as_scalar().map(ToString::to_string)),
-            );
-        }
-        for (k, v) in map {
-            let key = k.as_scalar().unwrap_or("");
-            match key {
-                "name" => name = ctx.text(v),
-                "services" => {
-                    for (sk, body) in v.as_map().unwrap_or(&[]) {
-                        let Some(sname) = sk.as_scalar() else {
-                            continue;
-                        };
-                        let parsed = service::read(&mut ctx, sk, sname, body, &declared_volumes);
-                        if let Some(existing) = services.get_mut(sname) {
-                            existing.merge(parsed);
-                        } else {
-                            order.push(sname.to_string());
-                            services.insert(sname.to_string(), parsed);
-                        }
-                    }
-                }
-                "version" | "volumes" | "networks" | "secrets" | "configs" => {}
-                "include" => {
-                    let d = ctx.warn(
-                        "SPEC107",
-                        k,
-                        "`include:` is not followed; pass the included files with `-f` instead",
-                    );
-                    ctx.diags.push(d);
-                }
-                other if other.starts_with("x-") => {}
-                other => {
-                    let mut d = ctx.warn(
-                        "SPEC101",
-                        k,
-                        format!("unknown top-level key `{other}` is ignored"),
-                    );
-                    if let Some(s) = did_you_mean(other, TOP_KEYS.iter().copied()) {
-                        d = d.help(format!("did you mean `{s}`?"));
-                    }
-                    ctx.diags.push(d);
-                }
-            }
-        }
-        for (var, span) in std::mem::take(&mut ctx.missing) {
-            ctx.diags.push(
-                Diagnostic::warning("SPEC105", format!("variable `{var}` is not set; it is replaced by an empty string"))
-                    .at(&file.name, span)
-                    .help("set it in the environment or in `.env`, or give a default with `${VAR:-default}`"),
-            );
-        }
+        project.add_top_file(file, root.clone(), &mut diags);
     }
-    let app_name = service::dns_label(name.as_deref().unwrap_or(&opts.default_name));
-    let mut app = App {
-        name: app_name,
-        environments: crate::spec::DEFAULT_ENVIRONMENTS
-            .iter()
-            .map(ToString::to_string)
-            .collect(),
-        targets: vec!["compose".into(), "scripts".into(), "kubernetes".into()],
-        trace: files
-            .first()
-            .map(|f| Trace {
-                file: f.name.clone(),
-                line: 1,
-                column: 1,
-                item: None,
-            })
-            .unwrap_or_default(),
-        ..App::default()
-    };
-    service::into_model(
-        &mut app,
-        &order,
-        services,
-        &opts.profiles,
-        files,
-        &mut diags,
-    );
+    let loaded = project.finish(&mut diags);
+    let (app, sources) = convert::into_app(loaded, files, opts, &mut diags);
     let ok = !diags.has_errors() && !app.services.is_empty();
     if app.services.is_empty() && !diags.has_errors() {
         diags.push(Diagnostic::error("SPEC100", "no service to convert: the compose files define none (or all are in disabled profiles)").in_file(files.first().map_or("compose.yaml", |f| f.name.as_str())));
@@ -244,6 +204,7 @@ pub fn import_compose(files: &[Arc<SourceFile>], opts: &ComposeOptions) -> Compo
     ComposeOutcome {
         app: ok.then_some(app),
         diagnostics: diags,
+        sources,
     }
 }
 

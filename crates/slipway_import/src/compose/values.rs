@@ -1,150 +1,18 @@
-//! Compose value syntaxes: `${VAR:-default}` interpolation, `.env` files, short and
-//! long port and volume forms, durations, CPU and memory units.
+//! Compose value syntaxes: short and long port and volume forms, durations, CPU and
+//! memory units.
 
 use slipway_model::{VolumeKind, VolumeMount};
-use std::collections::BTreeMap;
-
-/// Replaces `${VAR}`, `${VAR:-default}`, `${VAR-default}`, `${VAR:?error}`,
-/// `${VAR?error}`, `${VAR:+alt}`, `${VAR+alt}` and `$VAR`; `$$` is a literal `$`.
-/// Returns the text and the names that were unset (and had no default).
-///
-/// # Errors
-/// The message of a `:?` / `?` expansion whose variable is unset, or a malformed
-/// expression.
-pub fn interpolate(
-    text: &str,
-    vars: &BTreeMap<String, String>,
-) -> Result<(String, Vec<String>), String> {
-    let mut out = String::with_capacity(text.len());
-    let mut missing = Vec::new();
-    let mut rest = text;
-    while let Some(i) = rest.find('$') {
-        out.push_str(&rest[..i]);
-        let after = &rest[i + 1..];
-        if let Some(tail) = after.strip_prefix('$') {
-            out.push('$');
-            rest = tail;
-        } else if let Some(body) = after.strip_prefix('{') {
-            let end = body
-                .find('}')
-                .ok_or_else(|| format!("unclosed `${{` in `{text}`"))?;
-            let expr = &body[..end];
-            out.push_str(&expand(expr, vars, &mut missing)?);
-            rest = &body[end + 1..];
-        } else {
-            let len = after
-                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                .unwrap_or(after.len());
-            if len == 0 {
-                out.push('$');
-            } else {
-                let name = &after[..len];
-                match vars.get(name) {
-                    Some(v) => out.push_str(v),
-                    None => missing.push(name.to_string()),
-                }
-            }
-            rest = &after[len..];
-        }
-    }
-    out.push_str(rest);
-    Ok((out, missing))
-}
-
-fn expand(
-    expr: &str,
-    vars: &BTreeMap<String, String>,
-    missing: &mut Vec<String>,
-) -> Result<String, String> {
-    let name_len = expr
-        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-        .unwrap_or(expr.len());
-    let (name, op) = expr.split_at(name_len);
-    if name.is_empty() {
-        return Err(format!("`${{{expr}}}` has no variable name"));
-    }
-    let value = vars.get(name);
-    let set = value.is_some();
-    let non_empty = value.is_some_and(|v| !v.is_empty());
-    let pick = |cond: bool, other: &str| -> String {
-        if cond {
-            value.cloned().unwrap_or_default()
-        } else {
-            other.to_string()
-        }
-    };
-    Ok(match op {
-        "" => {
-            if !set {
-                missing.push(name.to_string());
-            }
-            value.cloned().unwrap_or_default()
-        }
-        _ if op.starts_with(":-") => pick(non_empty, &op[2..]),
-        _ if op.starts_with('-') => pick(set, &op[1..]),
-        _ if op.starts_with(":?") || op.starts_with('?') => {
-            let cond = if op.starts_with(':') { non_empty } else { set };
-            if !cond {
-                let msg = op.trim_start_matches(':').trim_start_matches('?');
-                return Err(format!(
-                    "variable `{name}` is required: {}",
-                    if msg.is_empty() { "not set" } else { msg }
-                ));
-            }
-            value.cloned().unwrap_or_default()
-        }
-        _ if op.starts_with(":+") => {
-            if non_empty {
-                op[2..].to_string()
-            } else {
-                String::new()
-            }
-        }
-        _ if op.starts_with('+') => {
-            if set {
-                op[1..].to_string()
-            } else {
-                String::new()
-            }
-        }
-        _ => return Err(format!("`${{{expr}}}` is not a supported expansion")),
-    })
-}
-
-/// `KEY=value` lines of a `.env` / `env_file` (comments, blank lines, `export `,
-/// and single or double quotes handled).
-#[must_use]
-pub fn parse_env_file(text: &str) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    for line in text.lines() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let line = line.strip_prefix("export ").unwrap_or(line);
-        let Some((k, v)) = line.split_once('=') else {
-            continue;
-        };
-        let v = v.trim();
-        let v = if (v.starts_with('"') && v.ends_with('"') && v.len() >= 2)
-            || (v.starts_with('\'') && v.ends_with('\'') && v.len() >= 2)
-        {
-            v[1..v.len() - 1].to_string()
-        } else {
-            v.split(" #").next().unwrap_or(v).trim().to_string()
-        };
-        out.insert(k.trim().to_string(), v);
-    }
-    out
-}
 
 /// A published port: container port, host port, host address.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct PortSpec {
     pub container: u16,
     pub host: Option<u16>,
     /// Further container ports of a range (`3000-3002`).
     pub more: Vec<u16>,
+    /// The host address, when the input names one (`127.0.0.1:8080:80`).
+    pub host_ip: Option<String>,
+    pub udp: bool,
 }
 
 fn port_range(s: &str) -> Option<Vec<u16>> {
@@ -154,24 +22,70 @@ fn port_range(s: &str) -> Option<Vec<u16>> {
 }
 
 /// Short syntax: `80`, `8080:80`, `127.0.0.1:8080:80`, `3000-3002:3000-3002`,
-/// `[::1]:8080:80/tcp`.
+/// `[::1]:8080:80/tcp`, `53:53/udp`.
 #[must_use]
 pub fn parse_port(s: &str) -> Option<PortSpec> {
-    let s = s.split('/').next()?.trim();
+    let (s, proto) = s.split_once('/').unwrap_or((s, "tcp"));
+    let s = s.trim();
     let (host_part, container) = match s.rfind(':') {
         Some(i) => (Some(&s[..i]), &s[i + 1..]),
         None => (None, s),
     };
     let containers = port_range(container)?;
-    let host = host_part.and_then(|h| {
-        let h = h.rsplit(':').next().unwrap_or(h);
-        port_range(h).and_then(|r| r.first().copied())
-    });
+    let (ip, host) = match host_part {
+        Some(h) => match h.rsplit_once(':') {
+            Some((ip, port)) => (Some(ip.trim_matches(['[', ']'])), port),
+            None => (None, h),
+        },
+        None => (None, ""),
+    };
+    let host = if host.is_empty() {
+        None
+    } else {
+        Some(port_range(host)?[0])
+    };
     Some(PortSpec {
         container: containers[0],
         host,
         more: containers[1..].to_vec(),
+        host_ip: ip.filter(|i| !i.is_empty()).map(ToString::to_string),
+        udp: proto.trim().eq_ignore_ascii_case("udp"),
     })
+}
+
+/// A compose duration (`1m30s`, `10s`, `500ms`, `1h`, `2.5s`) in milliseconds.
+#[must_use]
+pub fn duration_ms(s: &str) -> Option<u64> {
+    let s = s.trim();
+    if s.is_empty() {
+        return None;
+    }
+    let mut total = 0f64;
+    let mut rest = s;
+    while !rest.is_empty() {
+        let num_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        let num: f64 = rest[..num_len].parse().ok()?;
+        rest = &rest[num_len..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let factor = match &rest[..unit_len] {
+            "h" => 3_600_000.0,
+            "m" => 60_000.0,
+            "s" => 1_000.0,
+            "ms" => 1.0,
+            "us" | "\u{b5}s" => 0.001,
+            "ns" => 0.000_001,
+            _ => return None,
+        };
+        total += num * factor;
+        rest = &rest[unit_len..];
+    }
+    // Durations of a health check are far below 2^52 ms: the conversion is exact.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    Some(total.round() as u64)
 }
 
 /// Short syntax: `name:/path[:ro]`, `./dir:/path`, `/host:/path:ro`, `/path` (anonymous).
@@ -259,26 +173,6 @@ pub fn memory(s: &str) -> Option<String> {
 mod tests {
     use super::*;
 
-    fn vars() -> BTreeMap<String, String> {
-        BTreeMap::from([("A".into(), "1".into()), ("EMPTY".into(), String::new())])
-    }
-
-    #[test]
-    fn interpolation_forms() {
-        let v = vars();
-        assert_eq!(interpolate("x${A}y$A$$B", &v).unwrap().0, "x1y1$B");
-        assert_eq!(
-            interpolate("${B:-d}${EMPTY:-e}${EMPTY-f}", &v).unwrap().0,
-            "def".replace('f', "")
-        );
-        assert_eq!(interpolate("${A:+yes}${B:+no}", &v).unwrap().0, "yes");
-        assert!(interpolate("${B:?must be set}", &v)
-            .unwrap_err()
-            .contains("must be set"));
-        assert_eq!(interpolate("${B}", &v).unwrap().1, vec!["B".to_string()]);
-        assert!(interpolate("${A", &v).is_err());
-    }
-
     #[test]
     fn ports_volumes_units() {
         assert_eq!(
@@ -286,18 +180,30 @@ mod tests {
             Some(PortSpec {
                 container: 80,
                 host: Some(8080),
-                more: vec![]
+                host_ip: Some("127.0.0.1".into()),
+                ..PortSpec::default()
             })
         );
         assert_eq!(
             parse_port("80"),
             Some(PortSpec {
                 container: 80,
-                host: None,
-                more: vec![]
+                ..PortSpec::default()
             })
         );
         assert_eq!(parse_port("3000-3001:3000-3001").unwrap().more, vec![3001]);
+        assert!(parse_port("53:53/udp").unwrap().udp);
+        assert_eq!(
+            parse_port("[::1]:8080:80").unwrap().host_ip.as_deref(),
+            Some("::1")
+        );
+        assert_eq!(parse_port("8080:80").unwrap().host_ip, None);
+        assert!(parse_port("x:80").is_none());
+        assert_eq!(duration_ms("1m30s"), Some(90_000));
+        assert_eq!(duration_ms("500ms"), Some(500));
+        assert_eq!(duration_ms("1.5s"), Some(1_500));
+        assert_eq!(duration_ms("10"), None);
+        assert_eq!(duration_ms("5x"), None);
         let named = |n: &str| n == "data";
         assert_eq!(
             parse_volume("data:/var/lib:ro", &named).unwrap().kind,
