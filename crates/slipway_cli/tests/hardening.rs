@@ -112,7 +112,12 @@ impl Project {
     /// `generate`, then the user's own secret files (every compose secret slipway
     /// does not create), then `deploy --env prod` with the image map.
     fn deploy(&self, image_map: &[(&str, &str)], secret: &str) -> Value {
-        let out = self.slipway(&["generate", "compose.yaml"]);
+        self.deploy_input("compose.yaml", image_map, secret)
+    }
+
+    /// `deploy` for any input file (a compose file or a slipway spec).
+    fn deploy_input(&self, input: &str, image_map: &[(&str, &str)], secret: &str) -> Value {
+        let out = self.slipway(&["generate", input]);
         assert!(out.status.success(), "generate: {}", text(&out));
         let compose = self.path().join("infrastructure/compose");
         let base = std::fs::read_to_string(compose.join("docker-compose.yaml")).unwrap();
@@ -127,7 +132,7 @@ impl Project {
         }
         let mut args = vec![
             "deploy".to_string(),
-            "compose.yaml".into(),
+            input.into(),
             "--env".into(),
             "prod".into(),
             "--project".into(),
@@ -488,6 +493,80 @@ volumes:
     for s in services {
         assert_eq!(p.inspect(s)["State"]["Health"]["Status"], "healthy", "{s}");
     }
+}
+
+/// The backing resources a slipway spec declares (not an imported project): each
+/// starts healthy on its image with the password slipway's secret file holds. RabbitMQ
+/// 3.9 and later refuse `RABBITMQ_DEFAULT_PASS_FILE`, so its password is read from the
+/// file at start; the broker then accepts the app's user with exactly that password.
+#[test]
+#[ignore = "needs docker"]
+fn a_specs_backing_resources_start_healthy_with_their_secret_files() {
+    let p = Project::new("res");
+    support::copy_tree(&root().join("fixtures/deploy/hello"), p.path());
+    let spec = std::fs::read_to_string(p.path().join("slipway.yaml")).unwrap();
+    let spec = spec
+        .replace("name: hello", &format!("name: {}", p.name))
+        .replace("host_port: 18080", &format!("host_port: {}", free_port()))
+        .replace("    env:", "    depends_on: [db, cache, queue, bus, sql]\n    env:");
+    p.write(
+        "slipway.yaml",
+        &format!(
+            "{spec}resources:\n  db: {{ type: postgres, version: \"15\" }}\n  cache: {{ type: redis, version: \"7\" }}\n  queue: {{ type: amqp, version: \"3.13\" }}\n  bus: {{ type: nats, version: \"2.10\" }}\n  sql: {{ type: mysql, version: \"8.4\" }}\n"
+        ),
+    );
+    let secret = "Res0urce-pass-7f3a";
+    p.deploy_input(
+        "slipway.yaml",
+        &[
+            (support::agent::PY, support::agent::PY_LOCAL),
+            ("postgres:15-bookworm", "slipway-local/postgres:15"),
+            ("redis:7-bookworm", "slipway-local/redis:7"),
+            ("rabbitmq:3.13", "slipway-local/rabbitmq:3"),
+            ("nats:2.10-alpine", "slipway-local/nats:2"),
+            ("mysql:8.4", "slipway-local/mysql:8"),
+        ],
+        secret,
+    );
+    for s in ["app", "db", "cache", "queue", "bus", "sql"] {
+        p.wait_healthy(s);
+    }
+    let env = strings(&p.inspect("queue")["Config"]["Env"]);
+    assert!(
+        !env.iter().any(|e| e.starts_with("RABBITMQ_DEFAULT_PASS")),
+        "{env:?}"
+    );
+    let auth = docker(&[
+        "exec",
+        &p.container("queue"),
+        "rabbitmqctl",
+        "authenticate_user",
+        &p.name,
+        secret,
+    ]);
+    assert!(auth.status.success(), "rabbitmq: {}", text(&auth));
+    let wrong = docker(&[
+        "exec",
+        &p.container("queue"),
+        "rabbitmqctl",
+        "authenticate_user",
+        &p.name,
+        "not-the-password",
+    ]);
+    assert!(!wrong.status.success(), "rabbitmq took any password");
+    let sql = docker(&[
+        "exec",
+        &p.container("sql"),
+        "mysql",
+        "-h",
+        "127.0.0.1",
+        "-u",
+        &p.name,
+        &format!("-p{secret}"),
+        "-e",
+        "select 1",
+    ]);
+    assert!(sql.status.success(), "mysql: {}", text(&sql));
 }
 
 #[test]

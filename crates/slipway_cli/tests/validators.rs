@@ -308,10 +308,10 @@ fn deep_check_folds_in_the_real_tools() {
     );
     // Generated output passes its own strictest check, rendered overlays included:
     // the shop example and an imported compose project (three environments).
-    // (An imported project joins this loop once `--deep` stops repeating findings
-    // the source files already carry as K8S021: issue 11, check precision.)
-    let inputs: &[(&str, &str)] = &[("examples/shop", "slipway.yaml")];
-    for &(input, file) in inputs {
+    for (input, file) in [
+        ("examples/shop", "slipway.yaml"),
+        ("fixtures/import/compose-multi", "compose.yaml"),
+    ] {
         let work = tempfile::tempdir().unwrap();
         copy_tree(&root().join(input), work.path());
         let gen = Command::new(env!("CARGO_BIN_EXE_slipway"))

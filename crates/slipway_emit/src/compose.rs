@@ -520,7 +520,7 @@ fn resource_entry(
         kind: r.kind.as_str().into(),
         image,
         build: None,
-        command: resources::command(r.kind),
+        command: resources::command(r).map(|c| escape_all(app, &c)),
         entrypoint: None,
         user: None,
         secret_env: Vec::new(),

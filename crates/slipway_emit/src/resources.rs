@@ -79,10 +79,9 @@ pub fn server_env(app: &App, r: &Resource) -> Vec<(String, String)> {
             (s("MONGO_INITDB_ROOT_PASSWORD_FILE"), file(sec[0].clone())),
             (s("MONGO_INITDB_ROOT_USERNAME"), app.name.clone()),
         ],
-        ResourceKind::Amqp => vec![
-            (s("RABBITMQ_DEFAULT_PASS_FILE"), file(sec[0].clone())),
-            (s("RABBITMQ_DEFAULT_USER"), app.name.clone()),
-        ],
+        // RabbitMQ 3.9 and later refuse `RABBITMQ_DEFAULT_PASS_FILE` (the image's
+        // entrypoint exits on it): the password is read from the file by `command`.
+        ResourceKind::Amqp => vec![(s("RABBITMQ_DEFAULT_USER"), app.name.clone())],
         ResourceKind::Redis | ResourceKind::Nats => Vec::new(),
     };
     env.sort();
@@ -91,8 +90,8 @@ pub fn server_env(app: &App, r: &Resource) -> Vec<(String, String)> {
 
 /// Server arguments, when the image's default needs changing.
 #[must_use]
-pub fn command(kind: ResourceKind) -> Option<Vec<String>> {
-    match kind {
+pub fn command(r: &Resource) -> Option<Vec<String>> {
+    match r.kind {
         ResourceKind::Redis => Some(vec![s("redis-server"), s("--appendonly"), s("yes")]),
         ResourceKind::Nats => Some(vec![
             s("--jetstream"),
@@ -101,6 +100,23 @@ pub fn command(kind: ResourceKind) -> Option<Vec<String>> {
             s("--http_port"),
             s("8222"),
         ]),
+        // The password comes from the secret file into the server's environment at
+        // start, through the image's own entrypoint (which still chowns and drops to
+        // rabbitmq). No `$` in the script: compose and Kubernetes would both read one
+        // as their own reference. A missing or empty file stops the start instead of
+        // leaving the default guest account.
+        ResourceKind::Amqp => {
+            let file = format!("/run/secrets/{}", secrets(r)[0]);
+            Some(vec![
+                s("sh"),
+                s("-c"),
+                format!(
+                    "[ -s {file} ] || {{ echo >&2 'error: {file} is missing or empty'; exit 1; }}; \
+                     read -r RABBITMQ_DEFAULT_PASS < {file}; export RABBITMQ_DEFAULT_PASS; \
+                     exec docker-entrypoint.sh rabbitmq-server"
+                ),
+            ])
+        }
         _ => None,
     }
 }

@@ -267,6 +267,18 @@ pub fn generate(opts: &GenerateOptions) -> Result<GenerateReport, EngineError> {
         &mut report.sources,
     )?;
     let mut diags = loaded.diagnostics;
+    if kind != InputKind::Compose {
+        for p in &opts.profiles {
+            diags.push(
+                Diagnostic::error(
+                    "SPEC113",
+                    format!("`--profile {p}` selects a compose profile, and this input is not a compose file"),
+                )
+                .in_file(&opts.spec.to_string_lossy())
+                .help("drop `--profile`; `slipway check --profile` is where policy profiles are chosen"),
+            );
+        }
+    }
     let Some(mut app) = loaded.app else {
         report.diagnostics = diags.into_sorted();
         return Ok(report);

@@ -663,7 +663,7 @@ pub(crate) fn resource(
         "securityContext": container_security(hardening.read_only),
         "volumeMounts": mounts,
     });
-    if let Some(cmd) = resources::command(r.kind) {
+    if let Some(cmd) = resources::command(r) {
         container["args"] = json!(cmd);
     }
     // Every resource's image has a profile, so its user is known.

@@ -74,6 +74,35 @@ fn names(
         }
         names.insert(original.clone(), label);
     }
+    // As with a mistyped target, a profile no service declares is a mistake, not an
+    // empty selection.
+    let declared: std::collections::BTreeSet<&str> = services
+        .values()
+        .flat_map(|s| s.profiles.iter().map(String::as_str))
+        .collect();
+    for p in profiles {
+        if declared.contains(p.as_str()) {
+            continue;
+        }
+        let mut d = Diagnostic::error(
+            "SPEC113",
+            format!("`--profile {p}`: no service in the compose files is in profile `{p}`"),
+        )
+        .in_file(services.values().next().map_or("compose.yaml", |s| s.trace.file.as_str()));
+        d = if declared.is_empty() {
+            d.help("the compose files declare no profiles; drop `--profile`")
+        } else {
+            let hint = crate::spec::did_you_mean(p, declared.iter().copied())
+                .map(|s| format!("did you mean `{s}`? "))
+                .unwrap_or_default();
+            d.expected(format!(
+                "one of {}",
+                declared.iter().copied().collect::<Vec<_>>().join(", ")
+            ))
+            .help(format!("{hint}profiles name the `profiles:` of services"))
+        };
+        diags.push(d);
+    }
     names
 }
 
