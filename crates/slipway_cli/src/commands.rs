@@ -259,27 +259,47 @@ fn check_profile(name: &str, color: bool) -> Result<Result<slipway_checks::Profi
     })
 }
 
+/// A rule's documentation, or a registered code's (SPEC, SCORE, L10, GEN, TPL).
 pub fn explain(rule: &str) -> Result<u8> {
-    let Some(r) = slipway_checks::rules::find(rule) else {
+    let (mut text, doc) = if let Some(r) = slipway_checks::rules::find(rule) {
+        let m = r.meta();
+        let head = format!(
+            "{} {} ({}, {}{})\n\n",
+            m.id,
+            m.name,
+            m.severity.as_str(),
+            m.lifecycle,
+            if m.production {
+                ", error under production-guardrails"
+            } else {
+                ""
+            }
+        );
+        (head, m.doc)
+    } else if let Some(c) = slipway_diagnostics::code(rule) {
+        let head = format!(
+            "{} {} ({}, {})\n\n",
+            c.id,
+            c.name,
+            c.severity.as_str(),
+            c.lifecycle
+        );
+        (head, c.doc)
+    } else {
+        let ids: Vec<&str> = slipway_checks::rules::RULES
+            .iter()
+            .map(|r| r.meta().id)
+            .chain(slipway_diagnostics::CODES.iter().map(|c| c.id))
+            .collect();
+        let hint = nearest_id(rule, &ids)
+            .map(|id| format!(" (did you mean `{id}`?)"))
+            .unwrap_or_default();
         printer::err(&format!(
-            "error: no rule `{rule}`; `slipway rules` lists them\n"
+            "error: no rule `{rule}`{hint}; `slipway rules --all` lists every rule and code\n"
         ));
         return Ok(2);
     };
-    let m = r.meta();
-    let mut text = format!(
-        "{} {} ({}, {}{})\n\n",
-        m.id,
-        m.name,
-        m.severity.as_str(),
-        m.lifecycle,
-        if m.production {
-            ", error under production-guardrails"
-        } else {
-            ""
-        }
-    );
-    for l in m.doc.lines() {
+    for l in doc.lines() {
         text.push_str(l.strip_prefix(' ').unwrap_or(l));
         text.push('\n');
     }
@@ -287,23 +307,68 @@ pub fn explain(rule: &str) -> Result<u8> {
     Ok(0)
 }
 
-pub fn rules(as_json: bool) -> Result<u8> {
-    let all = slipway_checks::rules::RULES;
+/// The id `word` most likely meant: the same number in its family, or in the family
+/// whose prefix is nearest (`spec9` and `SEPC009` mean SPEC009), else an id of that
+/// family one digit away. `None` when nothing is that close.
+fn nearest_id<'a>(word: &str, ids: &[&'a str]) -> Option<&'a str> {
+    let split = |s: &str| {
+        let at = s.find(|c: char| c.is_ascii_digit()).unwrap_or(s.len());
+        (s[..at].to_ascii_uppercase(), s[at..].to_string())
+    };
+    let (prefix, digits) = split(word);
+    let mut families: Vec<String> = ids.iter().map(|id| split(id).0).collect();
+    families.dedup();
+    let family = if families.contains(&prefix) {
+        prefix
+    } else {
+        slipway_import::spec::did_you_mean(&prefix, families.iter().map(String::as_str))?
+            .to_string()
+    };
+    let number = digits.parse::<u32>().ok()?;
+    let in_family = || {
+        ids.iter()
+            .copied()
+            .filter(|id| split(id).0 == family)
+            .map(|id| (id, split(id).1))
+    };
+    let one_digit_away = |d: &str| {
+        d.len() == digits.len()
+            && d.chars()
+                .zip(digits.chars())
+                .filter(|(a, b)| a != b)
+                .count()
+                == 1
+    };
+    in_family()
+        .find(|(_, d)| d.parse::<u32>().ok() == Some(number))
+        .or_else(|| in_family().find(|(_, d)| one_digit_away(d)))
+        .map(|(id, _)| id)
+}
+
+/// The rule list; with `all`, the registered codes too.
+pub fn rules(as_json: bool, all: bool) -> Result<u8> {
+    let rules = slipway_checks::rules::RULES;
+    let codes = if all { slipway_diagnostics::CODES } else { &[] };
     if as_json {
-        let items: Vec<_> = all
+        let items: Vec<_> = rules
             .iter()
             .map(|r| {
                 let m = r.meta();
                 json!({ "id": m.id, "name": m.name, "severity": m.severity.as_str(), "production": m.production, "lifecycle": m.lifecycle, "peers": m.peers })
             })
             .collect();
-        printer::outln(&serde_json::to_string_pretty(
-            &json!({ "schema_version": 1, "rules": items }),
-        )?)?;
+        let mut doc = json!({ "schema_version": 1, "rules": items });
+        if all {
+            doc["codes"] = codes
+                .iter()
+                .map(|c| json!({ "id": c.id, "name": c.name, "severity": c.severity.as_str(), "lifecycle": c.lifecycle }))
+                .collect();
+        }
+        printer::outln(&serde_json::to_string_pretty(&doc)?)?;
         return Ok(0);
     }
     let mut text = String::new();
-    for r in all {
+    for r in rules {
         let m = r.meta();
         let _ = writeln!(
             text,
@@ -313,6 +378,9 @@ pub fn rules(as_json: bool) -> Result<u8> {
             m.severity.as_str(),
             if m.production { "P" } else { "" }
         );
+    }
+    for c in codes {
+        let _ = writeln!(text, "{:<8} {:<28} {}", c.id, c.name, c.severity.as_str());
     }
     printer::out(&text)?;
     Ok(0)

@@ -276,12 +276,17 @@ enum Command {
         #[arg(long, default_value_t = 30)]
         body_timeout_secs: u64,
     },
-    /// Print a rule's documentation.
+    /// Print the documentation of a rule or of a diagnostic code (SPEC, SCORE,
+    /// L10, GEN, TPL).
     Explain { rule: String },
     /// List every rule.
     Rules {
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
+        /// Also list the diagnostic codes of importers and generation (SPEC,
+        /// SCORE, L10, GEN, TPL).
+        #[arg(long)]
+        all: bool,
     },
     /// Print the JSON Schema of slipway.yaml.
     Schema,
@@ -467,7 +472,7 @@ fn main() -> ExitCode {
             operate::serve(cfg, tokens_file.as_deref())
         }
         Command::Explain { rule } => commands::explain(&rule),
-        Command::Rules { format } => commands::rules(format == Format::Json),
+        Command::Rules { format, all } => commands::rules(format == Format::Json, all),
         Command::Schema => printer::out(&slipway_import::spec::spec_schema())
             .map(|()| 0)
             .map_err(Into::into),
