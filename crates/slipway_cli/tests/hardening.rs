@@ -508,7 +508,10 @@ fn a_specs_backing_resources_start_healthy_with_their_secret_files() {
     let spec = spec
         .replace("name: hello", &format!("name: {}", p.name))
         .replace("host_port: 18080", &format!("host_port: {}", free_port()))
-        .replace("    env:", "    depends_on: [db, cache, queue, bus, sql]\n    env:");
+        .replace(
+            "    env:",
+            "    depends_on: [db, cache, queue, bus, sql]\n    env:",
+        );
     p.write(
         "slipway.yaml",
         &format!(

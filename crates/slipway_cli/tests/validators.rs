@@ -188,8 +188,24 @@ fn hadolint_shellcheck_and_compose_accept_every_generated_file() {
         .is_ok_and(|o| o.status.success());
     for o in &outs {
         let compose = o.join("compose");
-        for env in ["dev", "prod"] {
-            let overlay = format!("docker-compose.{env}.yaml");
+        // One override per declared environment (`dev`, `prod`, `staging`, `production`...).
+        let mut overrides: Vec<String> = std::fs::read_dir(&compose)
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter(|n| {
+                n.strip_prefix("docker-compose.")
+                    .and_then(|rest| rest.strip_suffix("yaml"))
+                    .is_some_and(|env| env.len() > 1)
+            })
+            .collect();
+        overrides.sort();
+        assert!(
+            !overrides.is_empty(),
+            "no override in {}",
+            compose.display()
+        );
+        for overlay in overrides {
             let mut runs = vec![Command::new("docker-compose")];
             if v2 {
                 let mut c = Command::new("docker");
@@ -314,6 +330,16 @@ fn deep_check_folds_in_the_real_tools() {
     ] {
         let work = tempfile::tempdir().unwrap();
         copy_tree(&root().join(input), work.path());
+        if input.ends_with("compose-multi") {
+            // The fixture names a build folder it does not carry; a user's project
+            // has it, and `docker compose config` checks that it is there.
+            std::fs::create_dir_all(work.path().join("web")).unwrap();
+            std::fs::write(
+                work.path().join("web/Dockerfile"),
+                "FROM slipway-local/node:18\n",
+            )
+            .unwrap();
+        }
         let gen = Command::new(env!("CARGO_BIN_EXE_slipway"))
             .args(["generate", file])
             .current_dir(work.path())

@@ -97,7 +97,9 @@ pub(crate) fn overlays(app: &App, objects: &mut Vec<Object>) -> Vec<BTreeMap<Str
             if !autoscaled {
                 spec["replicas"] = json!(replicas);
             }
-            if prod {
+            // Wherever two or more replicas run (as with the PodDisruptionBudget), they
+            // spread over nodes: one node's loss must not take them all.
+            if prod || replicas >= 2 {
                 spec["template"]["spec"]["topologySpreadConstraints"] = json!([{
                     "maxSkew": 1,
                     "topologyKey": "kubernetes.io/hostname",

@@ -88,7 +88,12 @@ fn names(
             "SPEC113",
             format!("`--profile {p}`: no service in the compose files is in profile `{p}`"),
         )
-        .in_file(services.values().next().map_or("compose.yaml", |s| s.trace.file.as_str()));
+        .in_file(
+            services
+                .values()
+                .next()
+                .map_or("compose.yaml", |s| s.trace.file.as_str()),
+        );
         d = if declared.is_empty() {
             d.help("the compose files declare no profiles; drop `--profile`")
         } else {
