@@ -1,7 +1,10 @@
 //! The HTTP/1 accept loop under `serve`, in place of `axum::serve`, which has no
-//! read timeouts and no connection cap. Each connection has a header read timeout
-//! (hyper's: it also closes a connection that sends nothing, or idles between
-//! requests, for that long), and each request body a deadline to arrive whole (a
+//! read timeouts and no connection cap. Each connection has a header read timeout: a
+//! connection with no request in flight for that long (one that sends nothing, sends
+//! its request head too slowly, or idles between requests) is closed. It is one timer
+//! per connection, re-armed only when it fires, rather than hyper's timer per request
+//! (which cost about 5% of `/healthz` throughput). Each request body has a deadline to
+//! arrive whole (a
 //! stalled body ends in [`BodyTimeout`], which the routes answer with 408). At most
 //! `max_connections` are open: a new one at the cap closes the connection idle the
 //! longest (no request in flight), and is itself closed when every connection is
@@ -19,7 +22,7 @@ use bytes::Bytes;
 use http_body::{Frame, SizeHint};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::future::Future;
@@ -80,10 +83,7 @@ pub async fn run(
 ) {
     let cap = capped(limits.max_connections, &state);
     let registry = Arc::new(Registry::new(cap));
-    let mut http = http1::Builder::new();
-    http.timer(TokioTimer::new())
-        .header_read_timeout(limits.header_timeout);
-    let http = Arc::new(http);
+    let http = Arc::new(http1::Builder::new());
     let (stop_tx, stop_rx) = watch::channel(false);
     let (done_tx, done_rx) = watch::channel(());
     let mut warned: Option<Instant> = None;
@@ -127,7 +127,7 @@ pub async fn run(
             Counted { io: stream, slot },
             remote,
             router.clone(),
-            limits.body_timeout,
+            limits,
             stop_rx.clone(),
             done_rx.clone(),
         ));
@@ -171,7 +171,7 @@ async fn connection(
     io: Counted,
     remote: SocketAddr,
     router: Router,
-    body_timeout: Duration,
+    limits: Limits,
     mut stop: watch::Receiver<bool>,
     _done: watch::Receiver<()>,
 ) {
@@ -180,7 +180,14 @@ async fn connection(
         let conn = conn.clone();
         hyper::service::service_fn(move |req: Request<Incoming>| {
             let busy = Busy::start(&conn);
-            let mut req = req.map(|b| Body::new(TimedBody::new(b, body_timeout)));
+            // An empty body (most requests) has nothing to time out.
+            let mut req = req.map(|b| {
+                if http_body::Body::is_end_stream(&b) {
+                    Body::new(b)
+                } else {
+                    Body::new(TimedBody::new(b, limits.body_timeout))
+                }
+            });
             req.extensions_mut().insert(ConnectInfo(remote));
             let call = tower_service::Service::call(&mut router.clone(), req);
             async move {
@@ -199,10 +206,29 @@ async fn connection(
         _ = served.as_mut() => return,
         // Evicted: dropping the connection closes the socket.
         () = conn.close.notified() => return,
+        // No request in flight for the header timeout: closed the same way.
+        () = idle_watch(&conn, limits.header_timeout) => return,
         _ = stop.wait_for(|stop| *stop) => {}
     }
     served.as_mut().graceful_shutdown();
     let _ = served.await;
+}
+
+/// Returns once `conn` has had no request in flight for `limit`.
+async fn idle_watch(conn: &Conn, limit: Duration) {
+    loop {
+        let since = conn.active_ms.load(Ordering::SeqCst);
+        let due = conn.epoch + Duration::from_millis(since) + limit;
+        tokio::time::sleep_until(due.max(Instant::now()).into()).await;
+        if conn.busy.load(Ordering::SeqCst) > 0 {
+            // Serving: look again a whole period after now.
+            tokio::time::sleep(limit).await;
+            continue;
+        }
+        if conn.active_ms.load(Ordering::SeqCst) == since {
+            return;
+        }
+    }
 }
 
 /// One open connection, as the cap sees it.
@@ -214,12 +240,21 @@ struct Conn {
     busy: AtomicUsize,
     /// The clock's reading when it last had nothing in flight.
     idle_since: AtomicU64,
+    /// When the connection opened.
+    epoch: Instant,
+    /// Milliseconds after `epoch` that a request last started or ended.
+    active_ms: AtomicU64,
     close: Notify,
 }
 
 impl Conn {
     fn tick(&self) -> u64 {
         self.clock.fetch_add(1, Ordering::SeqCst)
+    }
+
+    fn touch(&self) {
+        let ms = u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.active_ms.store(ms, Ordering::SeqCst);
     }
 }
 
@@ -259,6 +294,8 @@ impl Registry {
             clock: self.clock.clone(),
             busy: AtomicUsize::new(0),
             idle_since: AtomicU64::new(now),
+            epoch: Instant::now(),
+            active_ms: AtomicU64::new(0),
             close: Notify::new(),
         });
         conns.insert(conn.id, conn.clone());
@@ -299,6 +336,7 @@ struct Busy(Arc<Conn>);
 impl Busy {
     fn start(conn: &Arc<Conn>) -> Busy {
         conn.busy.fetch_add(1, Ordering::SeqCst);
+        conn.touch();
         Busy(conn.clone())
     }
 }
@@ -306,6 +344,7 @@ impl Busy {
 impl Drop for Busy {
     fn drop(&mut self) {
         if self.0.busy.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.0.touch();
             self.0.idle_since.store(self.0.tick(), Ordering::SeqCst);
         }
     }
@@ -359,10 +398,15 @@ impl AsyncWrite for Counted {
 }
 
 /// A request body that fails with [`BodyTimeout`] once its deadline passes.
+///
+/// The deadline is armed the first time the body makes the reader wait, so a
+/// request whose body is already there (or empty: most requests) never touches the
+/// timer wheel.
 struct TimedBody {
     inner: Incoming,
     limit: Duration,
-    deadline: Pin<Box<tokio::time::Sleep>>,
+    started: Instant,
+    deadline: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
 impl TimedBody {
@@ -370,7 +414,8 @@ impl TimedBody {
         TimedBody {
             inner,
             limit,
-            deadline: Box::pin(tokio::time::sleep(limit)),
+            started: Instant::now(),
+            deadline: None,
         }
     }
 }
@@ -387,7 +432,12 @@ impl http_body::Body for TimedBody {
         if let Poll::Ready(frame) = Pin::new(&mut this.inner).poll_frame(cx) {
             return Poll::Ready(frame.map(|f| f.map_err(Into::into)));
         }
-        match this.deadline.as_mut().poll(cx) {
+        let deadline = this.deadline.get_or_insert_with(|| {
+            Box::pin(tokio::time::sleep_until(
+                tokio::time::Instant::from_std(this.started) + this.limit,
+            ))
+        });
+        match deadline.as_mut().poll(cx) {
             Poll::Ready(()) => Poll::Ready(Some(Err(Box::new(BodyTimeout(this.limit))))),
             Poll::Pending => Poll::Pending,
         }

@@ -1328,6 +1328,33 @@ fn a_stalled_body_gets_408_and_a_silent_connection_is_closed() {
     let read = silent.read_to_end(&mut rest);
     println!("silent connection closed after {:?}", started.elapsed());
     assert!(read.is_ok(), "a silent connection stayed open: {read:?}");
+
+    // A request head sent a byte at a time (slowloris) is cut off too: the byte
+    // trickle does not count as a request in flight.
+    let mut slow = TcpStream::connect(("127.0.0.1", agent.port)).unwrap();
+    let started = Instant::now();
+    let mut cut = false;
+    for b in
+        b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+    {
+        if slow.write_all(&[*b]).is_err() {
+            cut = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+        if started.elapsed() > Duration::from_secs(20) {
+            break;
+        }
+    }
+    if !cut {
+        slow.set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        let mut rest = Vec::new();
+        cut = slow.read_to_end(&mut rest).is_ok()
+            && !String::from_utf8_lossy(&rest).contains("200 OK");
+    }
+    println!("slow request head cut off after {:?}", started.elapsed());
+    assert!(cut, "a request head trickled over 20 s was served");
 }
 
 /// Issue 16 item 3: without tokens the agent writes a local deploy token (0600 in a
