@@ -160,7 +160,9 @@ pub(super) const CODES: &[Code] = codes! {
     /// that profile, or the input is not a compose file at all.
     ///
     /// ## Why
-    /// As with a mistyped target, an empty selection is a mistake, not a request.
+    /// Docker Compose accepts a profile no service declares and selects nothing
+    /// with it, so for compose files this is a warning: most often a typo. For any
+    /// other input `--profile` means nothing, and it is an error.
     ///
     /// ## Fix
     /// Use a profile the files declare (the help suggests the nearest), or drop

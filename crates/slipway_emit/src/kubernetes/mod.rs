@@ -58,7 +58,7 @@ pub(crate) fn secret_name(app: &App) -> String {
 struct ObjectView<'a> {
     source: &'a str,
     trace: &'a str,
-    object: &'a Value,
+    object: minijinja::Value,
 }
 
 #[derive(Serialize)]
@@ -103,11 +103,11 @@ pub(crate) fn emit(app: &App, req: &EmitRequest, templates: &Templates, out: &mu
     secrets.dedup();
 
     let mut by_item: BTreeMap<String, (Vec<String>, String)> = BTreeMap::new();
-    for o in &objects {
+    for o in objects {
         let view = ObjectView {
             source: &req.source,
             trace: &o.trace,
-            object: &o.value,
+            object: crate::templates::JsonDoc::value(o.value),
         };
         let rendered = templates
             .render("kubernetes/object.yaml.j2", &view)

@@ -74,8 +74,8 @@ fn names(
         }
         names.insert(original.clone(), label);
     }
-    // As with a mistyped target, a profile no service declares is a mistake, not an
-    // empty selection.
+    // Docker Compose accepts a profile no service declares and selects nothing with
+    // it; slipway does too, but says so: it is most often a typo.
     let declared: std::collections::BTreeSet<&str> = services
         .values()
         .flat_map(|s| s.profiles.iter().map(String::as_str))
@@ -84,7 +84,7 @@ fn names(
         if declared.contains(p.as_str()) {
             continue;
         }
-        let mut d = Diagnostic::error(
+        let mut d = Diagnostic::warning(
             "SPEC113",
             format!("`--profile {p}`: no service in the compose files is in profile `{p}`"),
         )

@@ -667,3 +667,34 @@ fn an_unknown_network_is_refused_at_its_line() {
         "{shown:#?}"
     );
 }
+
+#[test]
+fn a_profile_no_service_declares_is_a_warning_with_the_nearest_name() {
+    let files = vec![Arc::new(SourceFile::new(
+        "compose.yaml",
+        "services:\n  api:\n    image: example/api:1.0\n  debug:\n    image: busybox:1.36\n    profiles: [debug]\n",
+    ))];
+    let opts = ComposeOptions {
+        profiles: vec!["debgu".into()],
+        default_name: "p".into(),
+        access: FileAccess::Memory(BTreeMap::new()),
+        ..ComposeOptions::default()
+    };
+    let out = import_compose(&files, &opts);
+    let d = out
+        .diagnostics
+        .iter()
+        .find(|d| d.rule_id == "SPEC113")
+        .expect("SPEC113");
+    assert_eq!(d.severity, slipway_diagnostics::Severity::Warning);
+    assert!(
+        d.help
+            .as_deref()
+            .unwrap_or("")
+            .contains("did you mean `debug`?"),
+        "{d:?}"
+    );
+    // Compose selects nothing with it: the app converts without the debug service.
+    let app = out.app.expect("converts");
+    assert!(!app.services.contains_key("debug"));
+}
