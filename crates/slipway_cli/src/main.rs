@@ -290,6 +290,11 @@ enum Command {
     },
     /// Print the JSON Schema of slipway.yaml.
     Schema,
+    /// Print a shell completion script: `slipway completions bash > /etc/bash_completion.d/slipway`.
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
 }
 
 fn parse_image_map(s: &str) -> Result<(String, String), String> {
@@ -299,15 +304,32 @@ fn parse_image_map(s: &str) -> Result<(String, String), String> {
     }
 }
 
+/// `--color auto`, as the NO_COLOR and CLICOLOR conventions define it: a non-empty
+/// `NO_COLOR` turns colour off, `CLICOLOR_FORCE` on, `CLICOLOR=0` off; otherwise
+/// colour only when both output streams are terminals, so a pipe or a file gets
+/// plain text.
+fn auto_color() -> bool {
+    use std::io::IsTerminal;
+    if anstyle_query::no_color() {
+        return false;
+    }
+    if anstyle_query::clicolor_force() {
+        return true;
+    }
+    if anstyle_query::clicolor() == Some(false) {
+        return false;
+    }
+    std::io::stdout().is_terminal()
+        && std::io::stderr().is_terminal()
+        && anstyle_query::term_supports_color()
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let color = match cli.color {
         Color::Always => true,
         Color::Never => false,
-        Color::Auto => {
-            std::env::var_os("NO_COLOR").is_none()
-                && std::io::IsTerminal::is_terminal(&std::io::stderr())
-        }
+        Color::Auto => auto_color(),
     };
     let db = cli.database_url.as_deref();
     let result = match cli.command {
@@ -476,6 +498,18 @@ fn main() -> ExitCode {
         Command::Schema => printer::out(&slipway_import::spec::spec_schema())
             .map(|()| 0)
             .map_err(Into::into),
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(
+                shell,
+                &mut <Cli as clap::CommandFactory>::command(),
+                "slipway",
+                &mut script,
+            );
+            printer::out(&String::from_utf8_lossy(&script))
+                .map(|()| 0)
+                .map_err(Into::into)
+        }
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -179,3 +179,60 @@ fn detect_reports_guesses_in_json() {
     assert_eq!(code, 2);
     assert!(stderr.contains("no service found"), "{stderr}");
 }
+
+/// `--color auto` follows NO_COLOR and CLICOLOR_FORCE as defined: piped output is
+/// plain, CLICOLOR_FORCE colours it, a non-empty NO_COLOR wins, an empty one does not
+/// count as set.
+#[test]
+fn colour_follows_no_color_and_clicolor_force() {
+    let run = |env: &[(&str, &str)]| -> bool {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_slipway"));
+        c.args(["check", "fixtures/check/planted"])
+            .current_dir(root())
+            .env_remove("NO_COLOR")
+            .env_remove("CLICOLOR_FORCE")
+            .env_remove("CLICOLOR");
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        let out = c.output().unwrap();
+        let all = [out.stdout, out.stderr].concat();
+        all.contains(&0x1b)
+    };
+    assert!(!run(&[]), "piped output is plain");
+    assert!(
+        run(&[("CLICOLOR_FORCE", "1")]),
+        "CLICOLOR_FORCE colours a pipe"
+    );
+    assert!(
+        run(&[("NO_COLOR", ""), ("CLICOLOR_FORCE", "1")]),
+        "an empty NO_COLOR is not set"
+    );
+    assert!(
+        !run(&[("NO_COLOR", "1"), ("CLICOLOR_FORCE", "1")]),
+        "a non-empty NO_COLOR wins"
+    );
+    assert!(!run(&[("CLICOLOR", "0")]), "CLICOLOR=0 is plain");
+}
+
+/// `slipway completions SHELL` prints a script the shell accepts, naming the
+/// subcommands.
+#[test]
+fn completions_generate_for_bash_zsh_and_fish() {
+    for shell in ["bash", "zsh", "fish"] {
+        let (code, script, stderr) = slipway(&["completions", shell], &root());
+        assert_eq!(code, 0, "{shell}: {stderr}");
+        for sub in ["generate", "check", "deploy", "serve"] {
+            assert!(script.contains(sub), "{shell} completions lack `{sub}`");
+        }
+        if shell == "bash" {
+            let dir = tempfile::tempdir().unwrap();
+            let file = dir.path().join("slipway.bash");
+            std::fs::write(&file, &script).unwrap();
+            let ok = Command::new("bash").arg("-n").arg(&file).status().unwrap();
+            assert!(ok.success(), "bash -n refuses the completion script");
+        }
+    }
+    let (code, _, stderr) = slipway(&["completions", "tcsh"], &root());
+    assert_eq!(code, 2, "{stderr}");
+}
