@@ -76,34 +76,13 @@ impl Reader<'_> {
     }
 }
 
-fn split(s: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let (mut cur, mut quote, mut any) = (String::new(), None, false);
-    for c in s.chars() {
-        match (quote, c) {
-            (Some(q), c) if c == q => quote = None,
-            (None, '"' | '\'') => {
-                quote = Some(c);
-                any = true;
-            }
-            (None, c) if c.is_whitespace() => {
-                if !cur.is_empty() || any {
-                    out.push(std::mem::take(&mut cur));
-                    any = false;
-                }
-            }
-            (_, c) => cur.push(c),
-        }
-    }
-    if !cur.is_empty() || any {
-        out.push(cur);
-    }
-    out
-}
-
 fn argv(n: &Node) -> Vec<String> {
     n.as_seq().map_or_else(
-        || Reader::text(n).map(|s| split(&s)).unwrap_or_default(),
+        || {
+            Reader::text(n)
+                .map(|s| slipway_import::compose::shell_words(&s))
+                .unwrap_or_default()
+        },
         |items| items.iter().filter_map(Reader::text).collect(),
     )
 }

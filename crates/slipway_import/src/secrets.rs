@@ -115,10 +115,12 @@ pub fn find_url_credentials(text: &str) -> Vec<(usize, usize)> {
     out
 }
 
-/// Shannon entropy in bits per character. Values are far shorter than 2^52 bytes, so
-/// the float conversions are exact. (SEC002 keeps its own copy of this formula.)
+/// Shannon entropy in bits per character (the importer's scrubber and SEC002 both
+/// measure with it). Values are far shorter than 2^52 bytes, so the float
+/// conversions are exact.
+#[must_use]
 #[allow(clippy::cast_precision_loss)]
-fn entropy(s: &str) -> f64 {
+pub fn entropy(s: &str) -> f64 {
     let mut counts = [0usize; 256];
     for b in s.bytes() {
         counts[usize::from(b)] += 1;

@@ -136,8 +136,10 @@ impl Ctx<'_> {
     }
 }
 
-/// Splits a command line on whitespace, honouring single and double quotes.
-fn shell_words(s: &str) -> Vec<String> {
+/// Splits a command line on whitespace, honouring single and double quotes, as
+/// Compose does for a string `command:` or `entrypoint:`.
+#[must_use]
+pub fn shell_words(s: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = String::new();
     let mut quote: Option<char> = None;

@@ -9,7 +9,7 @@ pub mod sec003;
 // The detectors live with the importers, which must never write what `check` flags;
 // they are re-exported here for the rules.
 pub use slipway_import::secrets::{
-    find_tokens, find_url_credentials, is_reference, is_secret_name,
+    entropy, find_tokens, find_url_credentials, is_reference, is_secret_name,
 };
 
 /// `abcd…` for a secret value.

@@ -1,7 +1,7 @@
 //! SEC002 assigned-or-high-entropy-secret.
 
 use crate::rules::secrets::identifiers::{is_structured_identifier, naming_lines};
-use crate::rules::secrets::{is_reference, is_secret_name, redact};
+use crate::rules::secrets::{entropy, is_reference, is_secret_name, redact};
 use crate::rules::{rule, Findings, Rule, RuleMeta};
 use crate::tree::Tree;
 use slipway_diagnostics::Span;
@@ -51,25 +51,6 @@ const PLACEHOLDERS: &[&str] = &[
     "true",
     "false",
 ];
-
-/// Shannon entropy in bits per character. Line lengths are far below 2^52, so the
-/// float conversions are exact.
-#[allow(clippy::cast_precision_loss)]
-fn entropy(s: &str) -> f64 {
-    let mut counts = [0usize; 256];
-    for b in s.bytes() {
-        counts[usize::from(b)] += 1;
-    }
-    let n = s.len() as f64;
-    counts
-        .iter()
-        .filter(|c| **c > 0)
-        .map(|c| {
-            let p = *c as f64 / n;
-            -p * p.log2()
-        })
-        .sum()
-}
 
 /// `(key, value, value offset in line)` of an assignment on a line, if any.
 fn assignment(line: &str) -> Option<(&str, &str, usize)> {
