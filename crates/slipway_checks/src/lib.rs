@@ -55,13 +55,17 @@ pub fn check_with(paths: &[PathBuf], profile: &Profile, deep: bool) -> CheckRepo
         notes.extend(n);
     }
     let findings = finish(&tree, profile, items);
-    CheckReport {
+    let report = CheckReport {
         files_checked: tree.files.len(),
         problems: tree.problems.clone(),
         sources: tree.sources.clone(),
         findings,
         notes,
-    }
+    };
+    // Freeing a thousand parsed files takes a few milliseconds: done on the pool,
+    // while the caller renders the report.
+    rayon::spawn(move || drop(tree));
+    report
 }
 
 /// Checks one in-memory file with the default profile.
@@ -152,9 +156,14 @@ fn finish(tree: &Tree, profile: &Profile, items: Vec<Diagnostic>) -> Vec<Diagnos
             .help("remove it from the profile, or fix its `paths`"),
         );
     }
+    // One lookup table, not a search of the registry per finding.
+    let severity: std::collections::HashMap<&str, slipway_diagnostics::Severity> = RULES
+        .iter()
+        .map(|r| (r.meta().id, profile.severity(r.meta())))
+        .collect();
     for f in &mut findings {
-        if let Some(meta) = rules::find(&f.rule_id) {
-            f.severity = profile.severity(meta.meta());
+        if let Some(s) = severity.get(f.rule_id.as_str()) {
+            f.severity = *s;
         }
     }
     findings.sort_by(|a, b| {

@@ -25,37 +25,70 @@ fn rule_name(id: &str) -> &'static str {
     find(id).map_or("", |r| r.meta().name)
 }
 
-#[must_use]
-pub fn to_json(findings: &[Diagnostic], sources: &SourceMap, files_checked: usize) -> Value {
+/// One finding in the JSON report. Fields are in the order the report has always
+/// printed them (alphabetical, as a JSON object map sorts them).
+#[derive(serde::Serialize)]
+struct JsonFinding<'a> {
+    column: usize,
+    end_column: usize,
+    end_line: usize,
+    file: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fix: Option<&'a str>,
+    line: usize,
+    message: &'a str,
+    rule_id: &'a str,
+    rule_name: &'static str,
+    severity: &'static str,
+}
+
+/// The JSON report, borrowed from the findings: serialized directly, with no
+/// intermediate JSON tree for thousands of findings.
+#[derive(serde::Serialize)]
+struct JsonReport<'a> {
+    files_checked: usize,
+    findings: Vec<JsonFinding<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    notes: Option<&'a [String]>,
+    schema_version: u32,
+}
+
+fn json_report<'a>(
+    findings: &'a [Diagnostic],
+    sources: &SourceMap,
+    files_checked: usize,
+    notes: Option<&'a [String]>,
+) -> JsonReport<'a> {
     use rayon::prelude::*;
-    // Thousands of findings on a big tree: built on every core, and moved (not
-    // copied, as `json!` would) into the report.
-    let items: Vec<Value> = findings
+    let findings = findings
         .par_iter()
         .map(|d| {
             let (line, column, end_line, end_column) = position(d, sources);
-            let mut v = json!({
-                "rule_id": d.rule_id,
-                "rule_name": rule_name(&d.rule_id),
-                "severity": d.severity.as_str(),
-                "message": d.message,
-                "file": d.file.clone().unwrap_or_default(),
-                "line": line,
-                "column": column,
-                "end_line": end_line,
-                "end_column": end_column,
-            });
-            if let Some(h) = &d.help {
-                v["fix"] = json!(h);
+            JsonFinding {
+                column,
+                end_column,
+                end_line,
+                file: d.file.as_deref().unwrap_or_default(),
+                fix: d.help.as_deref(),
+                line,
+                message: &d.message,
+                rule_id: &d.rule_id,
+                rule_name: rule_name(&d.rule_id),
+                severity: d.severity.as_str(),
             }
-            v
         })
         .collect();
-    let mut report = serde_json::Map::new();
-    report.insert("schema_version".into(), Value::from(1));
-    report.insert("files_checked".into(), Value::from(files_checked));
-    report.insert("findings".into(), Value::Array(items));
-    Value::Object(report)
+    JsonReport {
+        files_checked,
+        findings,
+        notes,
+        schema_version: 1,
+    }
+}
+
+#[must_use]
+pub fn to_json(findings: &[Diagnostic], sources: &SourceMap, files_checked: usize) -> Value {
+    serde_json::to_value(json_report(findings, sources, files_checked, None)).unwrap_or(Value::Null)
 }
 
 fn sarif_level(s: Severity) -> &'static str {
@@ -170,9 +203,21 @@ pub fn to_github(findings: &[Diagnostic], sources: &SourceMap) -> String {
 /// A whole run as JSON: `to_json` and the run's `notes`.
 #[must_use]
 pub fn report_json(r: &CheckReport) -> Value {
-    let mut v = to_json(&r.findings, &r.sources, r.files_checked);
-    v["notes"] = json!(r.notes);
-    v
+    serde_json::to_value(json_report(
+        &r.findings,
+        &r.sources,
+        r.files_checked,
+        Some(&r.notes),
+    ))
+    .unwrap_or(Value::Null)
+}
+
+/// `report_json` as the pretty-printed text `slipway check --format json` prints,
+/// written straight from the findings.
+#[must_use]
+pub fn report_json_text(r: &CheckReport) -> String {
+    let report = json_report(&r.findings, &r.sources, r.files_checked, Some(&r.notes));
+    serde_json::to_string_pretty(&report).unwrap_or_default() + "\n"
 }
 
 /// A whole run as SARIF: `to_sarif`, and the notes as the invocation's tool

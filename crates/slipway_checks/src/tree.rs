@@ -414,13 +414,14 @@ impl Tree {
 
     /// Every Kubernetes object with its file.
     pub fn objects(&self) -> impl Iterator<Item = (&Arc<SourceFile>, &Node)> {
-        self.files.iter().flat_map(|f| match &f.kind {
-            Kind::Kubernetes { docs } => docs
-                .iter()
+        self.files.iter().flat_map(|f| {
+            let docs: &[Node] = match &f.kind {
+                Kind::Kubernetes { docs } => docs,
+                _ => &[],
+            };
+            docs.iter()
                 .filter(|d| d.get("kind").is_some())
-                .map(|d| (&f.source, d))
-                .collect::<Vec<_>>(),
-            _ => Vec::new(),
+                .map(move |d| (&f.source, d))
         })
     }
 

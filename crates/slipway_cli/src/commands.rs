@@ -193,9 +193,7 @@ pub fn check(
         _ => slipway_diagnostics::Severity::Warning,
     };
     let document = match format {
-        "json" => {
-            serde_json::to_string_pretty(&slipway_checks::report::report_json(&report))? + "\n"
-        }
+        "json" => slipway_checks::report::report_json_text(&report),
         "sarif" => {
             serde_json::to_string_pretty(&slipway_checks::report::report_sarif(&report))? + "\n"
         }

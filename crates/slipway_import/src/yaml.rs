@@ -128,9 +128,13 @@ impl Node {
     /// The value under `key` in a mapping.
     #[must_use]
     pub fn get(&self, key: &str) -> Option<&Node> {
+        // The text comparison first: it fails fast on length, and the rules call
+        // this for every key they look at.
         self.as_map()?
             .iter()
-            .find(|(k, _)| k.as_scalar() == Some(key))
+            .find(|(k, _)| {
+                matches!(&k.value, Value::Scalar { text, .. } if text == key) && !k.is_null()
+            })
             .map(|(_, v)| v)
     }
 

@@ -171,10 +171,16 @@ pub(crate) fn did_you_mean<'c>(
 /// Looks a rule up by id (`DKR001`) or name (`base-image-pinned`).
 #[must_use]
 pub fn find(key: &str) -> Option<&'static dyn Rule> {
-    RULES
-        .iter()
-        .copied()
-        .find(|r| r.meta().id.eq_ignore_ascii_case(key) || r.meta().name == key)
+    // Reports look up every finding's rule: exact ids come from an index.
+    static BY_ID: std::sync::OnceLock<std::collections::HashMap<&'static str, &'static dyn Rule>> =
+        std::sync::OnceLock::new();
+    let by_id = BY_ID.get_or_init(|| RULES.iter().map(|r| (r.meta().id, *r)).collect());
+    by_id.get(key).copied().or_else(|| {
+        RULES
+            .iter()
+            .copied()
+            .find(|r| r.meta().id.eq_ignore_ascii_case(key) || r.meta().name == key)
+    })
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ use crate::rules::{rule, Findings, Rule, RuleMeta};
 use k8s_openapi::api;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use slipway_diagnostics::SourceFile;
 
 rule! {
     /// ## What it does
@@ -166,44 +167,56 @@ impl Rule for K8s001 {
         &Self::META
     }
 
+    /// Deserializing into the API types is the costliest rule by far (a third of a
+    /// check run on a thousand manifests), so objects are validated on every core;
+    /// findings keep the tree's order.
     fn check(&self, tree: &Tree, out: &mut Findings) {
-        for (file, obj) in tree.objects() {
-            if tree.is_patch(file) {
-                continue;
-            }
-            let api_version = obj
-                .get("apiVersion")
-                .and_then(Node::as_scalar)
-                .unwrap_or("");
-            let kind = obj.get("kind").and_then(Node::as_scalar).unwrap_or("");
-            let Some((unknown, error)) = check_object(api_version, kind, to_json(obj)) else {
-                continue;
-            };
-            for path in unknown {
-                let node = locate(obj, &path);
-                let shown = clean(&path);
-                let field = shown.rsplit('.').next().unwrap_or(&shown).to_string();
-                out.add(
-                    &Self::META,
-                    file,
-                    node.span,
-                    format!(
-                        "{}: `{shown}` is not a field of {api_version} {kind}",
-                        object_id(obj)
-                    ),
-                    Some(&format!("remove `{field}` or fix its name")),
-                );
-            }
-            if let Some((path, msg)) = error {
-                let node = locate(obj, &path);
-                out.add(
-                    &Self::META,
-                    file,
-                    node.span,
-                    format!("{}: at `{}`: {msg}", object_id(obj), clean(&path)),
-                    Some("use the type the API expects"),
-                );
-            }
-        }
+        use rayon::prelude::*;
+        let objects: Vec<_> = tree.objects().filter(|(f, _)| !tree.is_patch(f)).collect();
+        let found: Vec<Vec<slipway_diagnostics::Diagnostic>> = objects
+            .par_iter()
+            .map(|(file, obj)| {
+                let mut one = Findings { items: Vec::new() };
+                check_one(file, obj, &mut one);
+                one.items
+            })
+            .collect();
+        out.items.extend(found.into_iter().flatten());
+    }
+}
+
+fn check_one(file: &SourceFile, obj: &Node, out: &mut Findings) {
+    let api_version = obj
+        .get("apiVersion")
+        .and_then(Node::as_scalar)
+        .unwrap_or("");
+    let kind = obj.get("kind").and_then(Node::as_scalar).unwrap_or("");
+    let Some((unknown, error)) = check_object(api_version, kind, to_json(obj)) else {
+        return;
+    };
+    for path in unknown {
+        let node = locate(obj, &path);
+        let shown = clean(&path);
+        let field = shown.rsplit('.').next().unwrap_or(&shown).to_string();
+        out.add(
+            &K8s001::META,
+            file,
+            node.span,
+            format!(
+                "{}: `{shown}` is not a field of {api_version} {kind}",
+                object_id(obj)
+            ),
+            Some(&format!("remove `{field}` or fix its name")),
+        );
+    }
+    if let Some((path, msg)) = error {
+        let node = locate(obj, &path);
+        out.add(
+            &K8s001::META,
+            file,
+            node.span,
+            format!("{}: at `{}`: {msg}", object_id(obj), clean(&path)),
+            Some("use the type the API expects"),
+        );
     }
 }
