@@ -8,27 +8,16 @@
 //! `application/json`. Must not depend on the routes.
 
 use crate::problem::Problem;
-use crate::{AgentConfig, AppState};
-use axum::extract::{Request, State};
+use crate::AgentConfig;
 use axum::http::{header, HeaderMap, StatusCode, Uri};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
 use std::net::IpAddr;
-use std::sync::Arc;
 
 /// Longest path and query answered (bytes); longer is 414. Beyond 64 KiB hyper
 /// itself refuses the request line, with an empty 414, before any route.
 pub const MAX_URI_BYTES: usize = 8 * 1024;
 
 /// Middleware: 414, 421 or 403 before the route runs.
-pub async fn check(State(st): State<Arc<AppState>>, req: Request, next: Next) -> Response {
-    match admit(&st.cfg, req.uri(), req.headers()) {
-        Ok(()) => next.run(req).await,
-        Err(p) => p.into_response(),
-    }
-}
-
-fn admit(cfg: &AgentConfig, uri: &Uri, headers: &HeaderMap) -> Result<(), Problem> {
+pub(crate) fn admit(cfg: &AgentConfig, uri: &Uri, headers: &HeaderMap) -> Result<(), Problem> {
     let len = uri.path_and_query().map_or(0, |p| p.as_str().len());
     if len > MAX_URI_BYTES {
         return Err(Problem::new(

@@ -4,45 +4,56 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Mutex;
 
-/// A histogram with fixed buckets (seconds).
+/// A histogram with fixed buckets (seconds). Lock-free: every request observes one,
+/// from every worker thread at once.
 pub struct Histogram {
     bounds: &'static [f64],
-    inner: Mutex<(Vec<u64>, f64, u64)>,
+    buckets: Vec<AtomicU64>,
+    /// The sum's `f64` bits.
+    sum: AtomicU64,
+    count: AtomicU64,
 }
 
 impl Histogram {
     pub fn new(bounds: &'static [f64]) -> Histogram {
         Histogram {
             bounds,
-            inner: Mutex::new((vec![0; bounds.len()], 0.0, 0)),
+            buckets: bounds.iter().map(|_| AtomicU64::new(0)).collect(),
+            sum: AtomicU64::new(0f64.to_bits()),
+            count: AtomicU64::new(0),
         }
     }
 
     pub fn observe(&self, v: f64) {
-        if let Ok(mut g) = self.inner.lock() {
-            for (i, b) in self.bounds.iter().enumerate() {
-                if v <= *b {
-                    g.0[i] += 1;
-                }
+        for (b, n) in self.bounds.iter().zip(&self.buckets) {
+            if v <= *b {
+                n.fetch_add(1, Ordering::Relaxed);
             }
-            g.1 += v;
-            g.2 += 1;
         }
+        let _ = self
+            .sum
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |bits| {
+                Some((f64::from_bits(bits) + v).to_bits())
+            });
+        self.count.fetch_add(1, Ordering::Relaxed);
     }
 
     fn render(&self, name: &str, help: &str, out: &mut String) {
-        let Ok(g) = self.inner.lock() else { return };
+        // Count first: a bucket read later may include an observation the count
+        // missed, never the reverse, so `+Inf` is never below a finite bucket.
+        let count = self.count.load(Ordering::Relaxed);
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
-        for (i, b) in self.bounds.iter().enumerate() {
-            let _ = writeln!(out, "{name}_bucket{{le=\"{b}\"}} {}", g.0[i]);
+        for (b, n) in self.bounds.iter().zip(&self.buckets) {
+            let n = n.load(Ordering::Relaxed).min(count);
+            let _ = writeln!(out, "{name}_bucket{{le=\"{b}\"}} {n}");
         }
+        let sum = f64::from_bits(self.sum.load(Ordering::Relaxed));
         let _ = writeln!(
             out,
-            "{name}_bucket{{le=\"+Inf\"}} {}\n{name}_sum {}\n{name}_count {}",
-            g.2, g.1, g.2
+            "{name}_bucket{{le=\"+Inf\"}} {count}\n{name}_sum {sum}\n{name}_count {count}"
         );
     }
 }
@@ -54,7 +65,13 @@ pub struct Counter(Mutex<BTreeMap<String, u64>>);
 impl Counter {
     pub fn add(&self, labels: &str, n: u64) {
         if let Ok(mut m) = self.0.lock() {
-            *m.entry(labels.to_string()).or_default() += n;
+            // A label set is new once; every later call finds it without allocating.
+            match m.get_mut(labels) {
+                Some(v) => *v += n,
+                None => {
+                    m.insert(labels.to_string(), n);
+                }
+            }
         }
     }
 
@@ -101,11 +118,16 @@ impl Default for Metrics {
     }
 }
 
-/// Escapes a label value.
-pub fn label(v: &str) -> String {
-    v.replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
+/// Escapes a label value (borrowed when there is nothing to escape, as usual).
+pub fn label(v: &str) -> std::borrow::Cow<'_, str> {
+    if !v.contains(['\\', '"', '\n']) {
+        return std::borrow::Cow::Borrowed(v);
+    }
+    std::borrow::Cow::Owned(
+        v.replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace('\n', "\\n"),
+    )
 }
 
 impl Metrics {

@@ -427,3 +427,85 @@ fn deep_check_runs_promtool_and_amtool() {
         assert_eq!(deep(clean), Vec::<serde_json::Value>::new(), "{clean}");
     }
 }
+
+/// The `monitoring` target's bundle, for every generated case that has one: the
+/// Prometheus config and rules pass promtool, the generated alert tests pass
+/// `promtool test rules` (every alert fires on its failing series and stays quiet
+/// on the healthy one), every recording and alert expression parses, and
+/// Alertmanager's config passes amtool.
+#[test]
+#[ignore = "needs promtool and amtool (prometheus, prometheus-alertmanager)"]
+fn promtool_and_amtool_accept_the_monitoring_bundle() {
+    let work = tempfile::tempdir().unwrap();
+    let bundles: Vec<PathBuf> = generate_all(work.path())
+        .into_iter()
+        .map(|o| o.join("monitoring"))
+        .filter(|m| m.is_dir())
+        .collect();
+    assert!(
+        !bundles.is_empty(),
+        "no generated case has the monitoring target"
+    );
+    for m in &bundles {
+        let prom = m.join("prometheus");
+        let mut rules = Vec::new();
+        files(
+            &prom.join("rules"),
+            &|p| p.extension().is_some_and(|e| e == "yml"),
+            &mut rules,
+        );
+        let mut tests = Vec::new();
+        files(
+            &prom.join("tests"),
+            &|p| p.extension().is_some_and(|e| e == "yml"),
+            &mut tests,
+        );
+        assert!(!rules.is_empty() && !tests.is_empty(), "{}", m.display());
+        let runs: Vec<(&str, Command)> = vec![
+            ("promtool check config", {
+                let mut c = Command::new("promtool");
+                c.args(["check", "config"]).arg(prom.join("prometheus.yml"));
+                c
+            }),
+            ("promtool check rules", {
+                let mut c = Command::new("promtool");
+                c.args(["check", "rules"]).args(&rules);
+                c
+            }),
+            ("promtool test rules", {
+                let mut c = Command::new("promtool");
+                c.args(["test", "rules"])
+                    .args(&tests)
+                    .current_dir(prom.join("tests"));
+                c
+            }),
+            ("amtool check-config", {
+                let mut c = Command::new("amtool");
+                c.arg("check-config")
+                    .arg(m.join("alertmanager/alertmanager.yml"));
+                c
+            }),
+        ];
+        for (what, mut cmd) in runs {
+            let (ok, out) = check(&mut cmd);
+            assert!(ok, "{what} refuses {}:\n{out}", m.display());
+        }
+        let doc = std::fs::read_to_string(m.join("ALERTS.md")).unwrap();
+        for r in &rules {
+            let text = std::fs::read_to_string(r).unwrap();
+            for line in text
+                .lines()
+                .filter_map(|l| l.trim().strip_prefix("runbook_url: "))
+            {
+                let anchor = line.trim_matches('"').split_once('#').unwrap().1;
+                assert!(
+                    doc.lines().any(|l| l
+                        .strip_prefix("## ")
+                        .is_some_and(|h| h.to_ascii_lowercase() == anchor)),
+                    "{}: runbook {line} has no section in ALERTS.md",
+                    r.display()
+                );
+            }
+        }
+    }
+}

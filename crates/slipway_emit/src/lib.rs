@@ -11,6 +11,7 @@ mod hardening;
 mod images;
 mod kubernetes;
 mod manifest;
+mod monitoring;
 mod naming;
 mod resources;
 mod scripts;
@@ -27,7 +28,7 @@ use slipway_model::App;
 use std::collections::BTreeMap;
 
 /// The targets this version has emitters for.
-pub const EMITTED_TARGETS: &[&str] = &["docker", "compose", "scripts", "kubernetes"];
+pub const EMITTED_TARGETS: &[&str] = &["docker", "compose", "scripts", "kubernetes", "monitoring"];
 
 /// Secret files slipway creates with random values (the passwords of resources it
 /// runs); every other secret file the compose files name is the user's to provide.
@@ -113,6 +114,9 @@ pub fn emit(app: &App, req: &EmitRequest, templates: &Templates) -> Emitted {
     }
     if wants("kubernetes") {
         kubernetes::emit(app, req, templates, &mut out);
+    }
+    if wants("monitoring") {
+        monitoring::emit(app, req, templates, &mut out);
     }
     manifest::emit(app, req, &mut out);
     out

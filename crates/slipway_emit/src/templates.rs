@@ -38,6 +38,7 @@ builtin!(
     "scripts/healthcheck.sh.j2",
     "kubernetes/object.yaml.j2",
     "kubernetes/README.md.j2",
+    "monitoring/config.yaml.j2",
 );
 
 #[derive(Debug, thiserror::Error)]

@@ -1,4 +1,4 @@
-//! GEN001–GEN032: generating files from the model.
+//! GEN001–GEN033: generating files from the model.
 
 use super::Code;
 
@@ -135,4 +135,16 @@ pub(super) const CODES: &[Code] = codes! {
     /// ## Fix
     /// Set the variable in the input to keep your own value.
     GEN032 "environment-added" Info;
+
+    /// ## What it reports
+    /// The generated Alertmanager configuration routes every alert to the
+    /// receiver `default`, which has no notification settings.
+    ///
+    /// ## Why
+    /// Alerts fire and show in Alertmanager, but nobody is notified.
+    ///
+    /// ## Fix
+    /// Add a webhook, email or chat configuration to `default` in
+    /// `monitoring/alertmanager/alertmanager.yml`.
+    GEN033 "alerts-not-delivered" Info;
 };
