@@ -14,7 +14,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-fn write_project(dir: &Path, n: usize) {
+fn write_project(dir: &Path, n: usize, targets: Option<&str>) {
     let mut spec = String::from("name: bench\nenvironments: [dev, staging, prod]\nservices:\n");
     for i in 0..n {
         let port = 10_000 + 3 * i;
@@ -41,6 +41,9 @@ fn write_project(dir: &Path, n: usize) {
     spec.push_str(
         "resources:\n  db: { type: postgres, version: \"16\" }\n  cache: { type: redis }\n",
     );
+    if let Some(t) = targets {
+        let _ = writeln!(spec, "targets: [{t}]");
+    }
     std::fs::write(dir.join("slipway.yaml"), spec).unwrap();
 }
 
@@ -79,7 +82,7 @@ fn main() {
     println!("|---:|---:|---:|---:|---:|---:|---:|");
     for n in [1usize, 10, 100, 1000] {
         let dir = tempfile::tempdir().unwrap();
-        write_project(dir.path(), n);
+        write_project(dir.path(), n, None);
         run_once(dir.path(), false); // warm the page cache
         let runs = if n >= 1000 { 7 } else { 15 };
         let mut times: Vec<Duration> = (0..runs).map(|_| run_once(dir.path(), false)).collect();
@@ -104,4 +107,29 @@ fn main() {
             peak as f64 / 1024.0
         );
     }
+    // What the monitoring target adds at 100 services (issue 12 allows 20 ms):
+    // the same spec with and without it, alternating, in one run.
+    let plain = tempfile::tempdir().unwrap();
+    write_project(plain.path(), 100, Some("docker, compose, scripts"));
+    let monitored = tempfile::tempdir().unwrap();
+    write_project(
+        monitored.path(),
+        100,
+        Some("docker, compose, scripts, monitoring"),
+    );
+    run_once(plain.path(), false);
+    run_once(monitored.path(), false);
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    for _ in 0..21 {
+        a.push(run_once(plain.path(), false));
+        b.push(run_once(monitored.path(), false));
+    }
+    a.sort();
+    b.sort();
+    let (ma, mb) = (
+        a[a.len() / 2].as_secs_f64() * 1e3,
+        b[b.len() / 2].as_secs_f64() * 1e3,
+    );
+    println!();
+    println!("100 services, docker+compose+scripts: median {ma:.1} ms; with monitoring: median {mb:.1} ms; added {:.1} ms", mb - ma);
 }
