@@ -95,7 +95,7 @@ enum Command {
         /// further Score workloads); repeatable.
         #[arg(short = 'f', long = "file", value_name = "FILE")]
         files: Vec<PathBuf>,
-        /// Emit only this target (docker, compose, scripts, kubernetes); repeatable.
+        /// Emit only this target (docker, compose, scripts, kubernetes, monitoring); repeatable.
         #[arg(long = "target", value_name = "NAME")]
         targets: Vec<String>,
         /// Enable a compose profile; repeatable.

@@ -1,8 +1,8 @@
 //! The `monitoring` target: Prometheus (scrape config, alert and recording rules,
 //! and `promtool test rules` unit tests for every alert) and Alertmanager (routing
 //! by priority, inhibition), derived from the model with no change to user code:
-//! every service with an HTTP health path is probed through the blackbox exporter,
-//! so availability and latency exist for any app; PostgreSQL and Redis resources
+//! every service with a port is probed through the blackbox exporter (its HTTP
+//! health path, else a TCP connect), so availability and latency exist for any app; PostgreSQL and Redis resources
 //! are scraped through their exporters; the slipway agent through its `/metrics`.
 //!
 //! Thresholds are the operations seed's: a service with no successful probe for
@@ -27,11 +27,24 @@ const P99_SECONDS: f64 = 0.5;
 /// containers on the host's gateway.
 const AGENT_TARGET: &str = "host.docker.internal:7878";
 
-/// A service probed over HTTP: name and the URL probed.
+/// A service probed through the blackbox exporter: over HTTP on its health path,
+/// or, with no HTTP health path, a TCP connect to its port.
 struct Probe {
     service: String,
+    /// The URL (HTTP) or `host:port` (TCP) probed.
     url: String,
+    /// `blackbox-http` or `blackbox-tcp`.
+    job: &'static str,
 }
+
+/// The blackbox modules per probe job (the exporter's stock `http_2xx` and
+/// `tcp_connect`).
+const PROBE_JOBS: [(&str, &str); 2] = [
+    ("blackbox-http", "http_2xx"),
+    ("blackbox-tcp", "tcp_connect"),
+];
+/// The selector of every probe series.
+const PROBE_SELECTOR: &str = "job=~\"blackbox-http|blackbox-tcp\"";
 
 /// A resource scraped through its exporter: name, kind, the exporter's address,
 /// and the metric that is 0 when the exporter cannot reach the server.
@@ -49,6 +62,12 @@ fn probes(app: &App) -> Vec<Probe> {
             (Some(Health::Http { path }), Some(port)) => Some(Probe {
                 service: s.name.clone(),
                 url: format!("http://{}:{port}{path}", s.name),
+                job: "blackbox-http",
+            }),
+            (_, Some(port)) => Some(Probe {
+                service: s.name.clone(),
+                url: format!("{}:{port}", s.name),
+                job: "blackbox-tcp",
             }),
             _ => None,
         })
@@ -122,7 +141,7 @@ fn alert_rules(app: &App) -> Vec<Rule> {
         out.push(Rule {
             name: SERVICE_DOWN,
             priority: "P1",
-            expr: "max by (service) (probe_success{job=\"blackbox-http\"}) == 0".into(),
+            expr: format!("max by (service) (probe_success{{{PROBE_SELECTOR}}}) == 0"),
             for_: "5m",
             subject: "service",
             summary: "{{ $labels.service }} is down",
@@ -171,8 +190,8 @@ fn cases(app: &App) -> Vec<Case> {
     let mut out = Vec::new();
     for p in probes(app) {
         let labels = format!(
-            "job=\"blackbox-http\",service=\"{}\",instance=\"{}\"",
-            p.service, p.url
+            "job=\"{}\",service=\"{}\",instance=\"{}\"",
+            p.job, p.service, p.url
         );
         let success = format!("probe_success{{{labels}}}");
         out.push(Case {
@@ -239,11 +258,11 @@ fn rules(app: &App, alerts: &[Rule]) -> Value {
             "rules": [
                 {
                     "record": "service:probe_failure:ratio_rate5m",
-                    "expr": "1 - avg by (service) (avg_over_time(probe_success{job=\"blackbox-http\"}[5m]))",
+                    "expr": format!("1 - avg by (service) (avg_over_time(probe_success{{{PROBE_SELECTOR}}}[5m]))"),
                 },
                 {
                     "record": "service:probe_duration_seconds:p99_5m",
-                    "expr": "max by (service) (quantile_over_time(0.99, probe_duration_seconds{job=\"blackbox-http\"}[5m]))",
+                    "expr": format!("max by (service) (quantile_over_time(0.99, probe_duration_seconds{{{PROBE_SELECTOR}}}[5m]))"),
                 },
             ],
         }));
@@ -309,15 +328,19 @@ fn prometheus(app: &App) -> Value {
         "static_configs": [{ "targets": ["localhost:9090"] }],
     })];
     let probes = probes(app);
-    if !probes.is_empty() {
+    for (job, module) in PROBE_JOBS {
         let targets: Vec<Value> = probes
             .iter()
+            .filter(|p| p.job == job)
             .map(|p| json!({ "targets": [p.url], "labels": { "service": p.service } }))
             .collect();
+        if targets.is_empty() {
+            continue;
+        }
         jobs.push(json!({
-            "job_name": "blackbox-http",
+            "job_name": job,
             "metrics_path": "/probe",
-            "params": { "module": ["http_2xx"] },
+            "params": { "module": [module] },
             "static_configs": targets,
             // The blackbox exporter's multi-target pattern: the URL becomes the
             // `target` parameter and the instance label; the exporter is scraped.
@@ -327,6 +350,8 @@ fn prometheus(app: &App) -> Value {
                 { "target_label": "__address__", "replacement": "blackbox:9115" },
             ],
         }));
+    }
+    if !probes.is_empty() {
         jobs.push(json!({
             "job_name": "blackbox",
             "static_configs": [{ "targets": ["blackbox:9115"] }],
