@@ -8,7 +8,10 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Mutex;
 
 /// A histogram with fixed buckets (seconds). Lock-free: every request observes one,
-/// from every worker thread at once.
+/// from every worker thread at once. Each observation increments one bucket (the
+/// first bound it is under, or none past the last); the cumulative `le` counts are
+/// summed when rendered, so they never decrease with `le` even while requests are
+/// being observed.
 pub struct Histogram {
     bounds: &'static [f64],
     buckets: Vec<AtomicU64>,
@@ -28,10 +31,8 @@ impl Histogram {
     }
 
     pub fn observe(&self, v: f64) {
-        for (b, n) in self.bounds.iter().zip(&self.buckets) {
-            if v <= *b {
-                n.fetch_add(1, Ordering::Relaxed);
-            }
+        if let Some(i) = self.bounds.iter().position(|b| v <= *b) {
+            self.buckets[i].fetch_add(1, Ordering::Relaxed);
         }
         let _ = self
             .sum
@@ -42,14 +43,14 @@ impl Histogram {
     }
 
     fn render(&self, name: &str, help: &str, out: &mut String) {
-        // Count first: a bucket read later may include an observation the count
-        // missed, never the reverse, so `+Inf` is never below a finite bucket.
-        let count = self.count.load(Ordering::Relaxed);
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
+        let mut cumulative = 0u64;
         for (b, n) in self.bounds.iter().zip(&self.buckets) {
-            let n = n.load(Ordering::Relaxed).min(count);
-            let _ = writeln!(out, "{name}_bucket{{le=\"{b}\"}} {n}");
+            cumulative += n.load(Ordering::Relaxed);
+            let _ = writeln!(out, "{name}_bucket{{le=\"{b}\"}} {cumulative}");
         }
+        // `+Inf` is the count: read last, and never below the finite buckets.
+        let count = self.count.load(Ordering::Relaxed).max(cumulative);
         let sum = f64::from_bits(self.sum.load(Ordering::Relaxed));
         let _ = writeln!(
             out,
@@ -205,5 +206,25 @@ impl Metrics {
             );
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn histogram_buckets_are_cumulative_and_inf_is_the_count() {
+        let h = Histogram::new(&[0.1, 1.0]);
+        for v in [0.0625, 0.5, 0.5, 3.0] {
+            h.observe(v);
+        }
+        let mut out = String::new();
+        h.render("x", "help", &mut out);
+        assert!(out.contains("x_bucket{le=\"0.1\"} 1\n"), "{out}");
+        assert!(out.contains("x_bucket{le=\"1\"} 3\n"), "{out}");
+        assert!(out.contains("x_bucket{le=\"+Inf\"} 4\n"), "{out}");
+        assert!(out.contains("x_sum 4.0625\n"), "{out}");
+        assert!(out.contains("x_count 4\n"), "{out}");
     }
 }

@@ -100,8 +100,6 @@ struct Rule {
     priority: &'static str,
     expr: String,
     for_: &'static str,
-    /// The label that names what is alerting: `service` or `resource`.
-    subject: &'static str,
     summary: &'static str,
     description: &'static str,
 }
@@ -110,7 +108,8 @@ struct Rule {
 /// the same series that do not.
 struct Case {
     rule: &'static str,
-    subject: String,
+    /// The alert's labels from its expression (the rule adds severity and priority).
+    labels: Vec<(&'static str, String)>,
     series: String,
     firing: &'static str,
     quiet: &'static str,
@@ -134,6 +133,22 @@ const SERVICE_DOWN: &str = "ServiceDown";
 const PROBE_FAILURES: &str = "ServiceProbeFailures";
 const SLOW: &str = "ServiceSlow";
 const RESOURCE_DOWN: &str = "ResourceDown";
+const TARGET_DOWN: &str = "MonitoringTargetDown";
+
+/// The scrape jobs whose loss blinds the other alerts: with the blackbox exporter
+/// or a resource's exporter gone, their series vanish and nothing else fires.
+fn watched_jobs(app: &App) -> Vec<String> {
+    let mut jobs = Vec::new();
+    if !probes(app).is_empty() {
+        jobs.push("blackbox".to_string());
+    }
+    jobs.extend(
+        exporters(app)
+            .iter()
+            .map(|e| format!("{}-{}", e.job, e.resource)),
+    );
+    jobs
+}
 
 fn alert_rules(app: &App) -> Vec<Rule> {
     let mut out = Vec::new();
@@ -143,7 +158,6 @@ fn alert_rules(app: &App) -> Vec<Rule> {
             priority: "P1",
             expr: format!("max by (service) (probe_success{{{PROBE_SELECTOR}}}) == 0"),
             for_: "5m",
-            subject: "service",
             summary: "{{ $labels.service }} is down",
             description: "No health probe of {{ $labels.service }} has succeeded for 5 minutes: the service is not answering its health check.",
         });
@@ -152,7 +166,6 @@ fn alert_rules(app: &App) -> Vec<Rule> {
             priority: "P2",
             expr: format!("service:probe_failure:ratio_rate5m > {PROBE_FAILURE_RATIO}"),
             for_: "5m",
-            subject: "service",
             summary: "{{ $labels.service }} fails more than 5% of its health probes",
             description: "Over the last 5 minutes more than 5% of the health probes of {{ $labels.service }} failed.",
         });
@@ -161,7 +174,6 @@ fn alert_rules(app: &App) -> Vec<Rule> {
             priority: "P2",
             expr: format!("service:probe_duration_seconds:p99_5m > {P99_SECONDS}"),
             for_: "5m",
-            subject: "service",
             summary: "{{ $labels.service }} answers slower than 500 ms at p99",
             description: "The 99th percentile of the health probe's duration for {{ $labels.service }} has been over 500 ms for 5 minutes.",
         });
@@ -178,9 +190,19 @@ fn alert_rules(app: &App) -> Vec<Rule> {
                 up.join("|")
             ),
             for_: "2m",
-            subject: "resource",
             summary: "{{ $labels.resource }} is down",
             description: "The exporter of {{ $labels.resource }} has not reached it for 2 minutes; every service using it is affected.",
+        });
+    }
+    let jobs = watched_jobs(app);
+    if !jobs.is_empty() {
+        out.push(Rule {
+            name: TARGET_DOWN,
+            priority: "P1",
+            expr: format!("up{{job=~\"{}\"}} == 0", jobs.join("|")),
+            for_: "5m",
+            summary: "{{ $labels.job }} cannot be scraped",
+            description: "Prometheus has not scraped {{ $labels.job }} at {{ $labels.instance }} for 5 minutes: the alerts that read it are blind until it is back.",
         });
     }
     out
@@ -196,7 +218,7 @@ fn cases(app: &App) -> Vec<Case> {
         let success = format!("probe_success{{{labels}}}");
         out.push(Case {
             rule: SERVICE_DOWN,
-            subject: p.service.clone(),
+            labels: vec![("service", p.service.clone())],
             series: success.clone(),
             firing: "0x20",
             quiet: "1x20",
@@ -204,7 +226,7 @@ fn cases(app: &App) -> Vec<Case> {
         });
         out.push(Case {
             rule: PROBE_FAILURES,
-            subject: p.service.clone(),
+            labels: vec![("service", p.service.clone())],
             series: success,
             // One failure in every four probes: 25%, yet never 5 minutes down.
             firing: "1 1 1 0 1 1 1 0 1 1 1 0 1 1 1 0 1 1 1 0 1 1 1 0",
@@ -213,7 +235,7 @@ fn cases(app: &App) -> Vec<Case> {
         });
         out.push(Case {
             rule: SLOW,
-            subject: p.service.clone(),
+            labels: vec![("service", p.service.clone())],
             series: format!("probe_duration_seconds{{{labels}}}"),
             firing: "0.9x20",
             quiet: "0.05x20",
@@ -223,7 +245,7 @@ fn cases(app: &App) -> Vec<Case> {
     for e in exporters(app) {
         out.push(Case {
             rule: RESOURCE_DOWN,
-            subject: e.resource.clone(),
+            labels: vec![("resource", e.resource.clone())],
             series: format!(
                 "{}{{job=\"{}-{}\",resource=\"{}\",instance=\"{}\"}}",
                 e.up_metric, e.job, e.resource, e.resource, e.target
@@ -233,14 +255,34 @@ fn cases(app: &App) -> Vec<Case> {
             eval_minutes: 5,
         });
     }
+    let targets: Vec<(String, String)> = exporters(app)
+        .iter()
+        .map(|e| (format!("{}-{}", e.job, e.resource), e.target.clone()))
+        .chain(
+            (!probes(app).is_empty())
+                .then(|| ("blackbox".to_string(), "blackbox:9115".to_string())),
+        )
+        .collect();
+    for (job, instance) in targets {
+        out.push(Case {
+            rule: TARGET_DOWN,
+            labels: vec![("instance", instance.clone()), ("job", job.clone())],
+            series: format!("up{{job=\"{job}\",instance=\"{instance}\"}}"),
+            firing: "0x10",
+            quiet: "1x10",
+            eval_minutes: 8,
+        });
+    }
     out
 }
 
-/// A rule's annotations; with `subject`, as Prometheus expands them for it.
-fn annotations(r: &Rule, subject: Option<&str>) -> Value {
-    let expand = |t: &str| match subject {
-        Some(v) => t.replace(&format!("{{{{ $labels.{} }}}}", r.subject), v),
-        None => t.to_string(),
+/// A rule's annotations; with `labels`, as Prometheus expands them for an alert
+/// with those labels.
+fn annotations(r: &Rule, labels: &[(&str, String)]) -> Value {
+    let expand = |t: &str| {
+        labels.iter().fold(t.to_string(), |t, (k, v)| {
+            t.replace(&format!("{{{{ $labels.{k} }}}}"), v)
+        })
     };
     json!({
         "summary": expand(r.summary),
@@ -275,7 +317,7 @@ fn rules(app: &App, alerts: &[Rule]) -> Value {
                 "expr": a.expr,
                 "for": a.for_,
                 "labels": { "severity": severity(a.priority), "priority": a.priority },
-                "annotations": annotations(a, None),
+                "annotations": annotations(a, &[]),
             })
         })
         .collect();
@@ -292,11 +334,12 @@ fn tests(app: &App, alerts: &[Rule]) -> Value {
         .iter()
         .filter_map(|c| Some((c, alerts.iter().find(|r| r.name == c.rule)?)))
         .flat_map(|(c, r)| {
-            let labels = json!({
-                "severity": severity(r.priority),
-                "priority": r.priority,
-                r.subject: c.subject,
-            });
+            let mut labels = serde_json::Map::new();
+            labels.insert("severity".into(), severity(r.priority).into());
+            labels.insert("priority".into(), r.priority.into());
+            for (k, v) in &c.labels {
+                labels.insert((*k).into(), v.clone().into());
+            }
             let case = |values: &str, fires: bool| {
                 json!({
                     "interval": "1m",
@@ -305,7 +348,7 @@ fn tests(app: &App, alerts: &[Rule]) -> Value {
                         "eval_time": format!("{}m", c.eval_minutes),
                         "alertname": r.name,
                         "exp_alerts": if fires {
-                            json!([{ "exp_labels": labels, "exp_annotations": annotations(r, Some(&c.subject)) }])
+                            json!([{ "exp_labels": labels, "exp_annotations": annotations(r, &c.labels) }])
                         } else {
                             json!([])
                         },
@@ -367,6 +410,7 @@ fn prometheus(app: &App) -> Value {
         }));
     }
     jobs.push(json!({
+        "#": "reachable when the agent listens beyond 127.0.0.1 and answers for this name: slipway serve --listen 0.0.0.0:7878 --allowed-host host.docker.internal",
         "job_name": "slipway-agent",
         "static_configs": [{ "targets": [AGENT_TARGET] }],
     }));
@@ -385,6 +429,16 @@ fn prometheus(app: &App) -> Value {
 }
 
 fn alertmanager() -> Value {
+    let inhibit: Vec<Value> = ["service", "resource"]
+        .iter()
+        .map(|l| {
+            json!({
+                "source_matchers": ["priority=\"P1\"", format!("{l}!=\"\"")],
+                "target_matchers": ["priority=\"P2\"", format!("{l}!=\"\"")],
+                "equal": [l],
+            })
+        })
+        .collect();
     json!({
         "route": {
             "receiver": "default",
@@ -398,19 +452,11 @@ fn alertmanager() -> Value {
                 { "matchers": ["priority=\"P3\""], "receiver": "default", "repeat_interval": "24h" },
             ],
         },
-        // A page for a service silences its own warnings until it is resolved.
-        "inhibit_rules": [
-            {
-                "source_matchers": ["priority=\"P1\""],
-                "target_matchers": ["priority=\"P2\""],
-                "equal": ["service"],
-            },
-            {
-                "source_matchers": ["priority=\"P1\""],
-                "target_matchers": ["priority=\"P2\""],
-                "equal": ["resource"],
-            },
-        ],
+        // A page for a service (or resource) silences its own warnings until it is
+        // resolved. Both sides must carry the label: Alertmanager counts a missing
+        // label as equal to a missing one, so without the matchers one page would
+        // silence every warning of every other service.
+        "inhibit_rules": inhibit,
         "receivers": [{ "name": "default" }],
     })
 }
@@ -432,6 +478,7 @@ fn alerts_doc(app: &App, alerts: &[Rule]) -> String {
             SERVICE_DOWN => "**What it means:** no health probe of the service has succeeded for 5 minutes.\n\n**First checks:**\n1. `docker compose ps` (or `kubectl get pods`): is the container running, restarting, unhealthy?\n2. The service's logs since the alert started.\n3. Its dependencies: a `ResourceDown` alert for a resource it uses comes first.\n\n**Fix:** restart the service or roll back the last release (`slipway rollback`).\n",
             PROBE_FAILURES => "**What it means:** more than 5% of the health probes failed over 5 minutes, while the service is not fully down.\n\n**First checks:**\n1. Replicas: is one of several unhealthy?\n2. Timeouts: the health endpoint answering slower than the probe's timeout.\n3. Resource limits: CPU throttling or memory near the limit.\n\n**Fix:** replace the failing replica; raise limits or fix the slow path.\n",
             SLOW => "**What it means:** the 99th percentile of the health probe's duration has been over 500 ms for 5 minutes.\n\n**First checks:**\n1. Load: requests per second against the usual.\n2. The database: slow queries, connections near the limit.\n3. CPU throttling of the container.\n\n**Fix:** scale out (`slipway scale`), or fix what the checks found.\n",
+            TARGET_DOWN => "**What it means:** Prometheus cannot scrape the blackbox exporter or a resource's exporter, so the alerts that read it cannot fire.\n\n**First checks:**\n1. Is the exporter's container running?\n2. Its logs: credentials or the address of the resource.\n3. The network between Prometheus and the exporter.\n\n**Fix:** restart the exporter; fix its settings.\n",
             _ => "**What it means:** the exporter cannot reach the resource for 2 minutes; every service using it is affected.\n\n**First checks:**\n1. Is the resource's container running and healthy?\n2. Its volume: disk full, permissions.\n3. Its logs since the alert started.\n\n**Fix:** restart the resource; restore from the last backup when its data is lost.\n",
         };
         text.push_str(body);
@@ -477,12 +524,50 @@ pub(crate) fn emit(app: &App, req: &EmitRequest, templates: &Templates, out: &mu
     out.files
         .add("monitoring/ALERTS.md", alerts_doc(app, &alerts));
     paths.push("monitoring/ALERTS.md".into());
+    // Traced: what is watched. What is not is said, not silently left out.
+    let probed: Vec<String> = probes(app).into_iter().map(|p| p.service).collect();
+    let scraped: Vec<String> = exporters(app).into_iter().map(|e| e.resource).collect();
     let traces: Vec<String> = app
         .services
         .values()
+        .filter(|s| probed.contains(&s.name))
         .map(slipway_model::Service::id)
-        .chain(app.resources.values().map(slipway_model::Resource::id))
+        .chain(
+            app.resources
+                .values()
+                .filter(|r| scraped.contains(&r.name))
+                .map(slipway_model::Resource::id),
+        )
         .collect();
+    let unwatched: Vec<String> = app
+        .services
+        .values()
+        .filter(|s| !probed.contains(&s.name))
+        .map(|s| format!("service `{}` (no port to probe)", s.name))
+        .chain(
+            app.resources
+                .values()
+                .filter(|r| !scraped.contains(&r.name))
+                .map(|r| {
+                    format!(
+                        "resource `{}` (no exporter for {} yet)",
+                        r.name,
+                        r.kind.as_str()
+                    )
+                }),
+        )
+        .collect();
+    if !unwatched.is_empty() {
+        out.diagnostics.push(
+            slipway_diagnostics::Diagnostic::new(
+                "GEN034",
+                slipway_diagnostics::Severity::Info,
+                format!("not monitored: {}", unwatched.join(", ")),
+            )
+            .in_file(&req.source)
+            .help("give a service a `port` (and a `health` path) to have it probed; PostgreSQL and Redis resources get exporters"),
+        );
+    }
     out.files.artifact(
         "artifact.monitoring".into(),
         "monitoring",
@@ -499,4 +584,52 @@ pub(crate) fn emit(app: &App, req: &EmitRequest, templates: &Templates, out: &mu
         .in_file(&req.source)
         .help("add a webhook, email or chat configuration to `default` in monitoring/alertmanager/alertmanager.yml"),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Alertmanager treats a label missing on both alerts as equal, so an inhibit
+    /// rule whose `equal` label is not required on both sides silences alerts of
+    /// other services. Every rule must require its `equal` labels on both sides.
+    #[test]
+    fn inhibit_rules_require_the_labels_they_compare() {
+        let am = alertmanager();
+        let rules = am["inhibit_rules"].as_array().unwrap();
+        assert!(!rules.is_empty());
+        for r in rules {
+            for label in r["equal"].as_array().unwrap() {
+                let need = format!("{}!=\"\"", label.as_str().unwrap());
+                for side in ["source_matchers", "target_matchers"] {
+                    assert!(
+                        r[side].as_array().unwrap().iter().any(|m| m == &need),
+                        "{side} of {r} lacks {need}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn annotations_expand_every_label_of_the_alert() {
+        let rule = Rule {
+            name: TARGET_DOWN,
+            priority: "P1",
+            expr: String::new(),
+            for_: "5m",
+            summary: "{{ $labels.job }} cannot be scraped",
+            description: "{{ $labels.job }} at {{ $labels.instance }}",
+        };
+        let a = annotations(
+            &rule,
+            &[
+                ("job", "blackbox".into()),
+                ("instance", "blackbox:9115".into()),
+            ],
+        );
+        assert_eq!(a["summary"], "blackbox cannot be scraped");
+        assert_eq!(a["description"], "blackbox at blackbox:9115");
+        assert_eq!(a["runbook_url"], "ALERTS.md#monitoringtargetdown");
+    }
 }

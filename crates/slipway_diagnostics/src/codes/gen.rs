@@ -1,4 +1,4 @@
-//! GEN001–GEN033: generating files from the model.
+//! GEN001–GEN034: generating files from the model.
 
 use super::Code;
 
@@ -147,4 +147,17 @@ pub(super) const CODES: &[Code] = codes! {
     /// Add a webhook, email or chat configuration to `default` in
     /// `monitoring/alertmanager/alertmanager.yml`.
     GEN033 "alerts-not-delivered" Info;
+
+    /// ## What it reports
+    /// Services and resources the `monitoring` target does not watch: a service
+    /// with no port (nothing to probe), a resource kind with no exporter yet
+    /// (only PostgreSQL and Redis have one).
+    ///
+    /// ## Why
+    /// An alert that cannot fire looks the same as a healthy service.
+    ///
+    /// ## Fix
+    /// Give the service a `port` and a `health` path, or watch the resource
+    /// another way.
+    GEN034 "not-monitored" Info;
 };

@@ -9,7 +9,7 @@ rule! {
     /// ## What it does
     /// Checks Prometheus configuration: `rule_files` resolve to files among those
     /// checked, `job_name`s are unique, and static targets are `host:port` (unless the job
-    /// relabels `__address__`, as the blackbox exporter's probes do). In rules
+    /// moves them into `__param_target`, as the blackbox exporter's probes do). In rules
     /// files: every rule has an `expr` with balanced brackets and quotes and either
     /// `alert` or `record`; every alert has `for`, a `severity` label and a `summary`
     /// annotation.
@@ -117,17 +117,19 @@ impl Rule for Obs001 {
                     );
                 }
                 jobs.push(name);
-                // A job that rewrites `__address__` (the blackbox exporter's
-                // multi-target pattern) lists URLs or names as targets, not addresses.
-                let rewrites_address = sc
+                // The blackbox exporter's multi-target pattern lists URLs or names
+                // as targets: it moves the target into `__param_target` and points
+                // `__address__` at the exporter. Only such a job is exempt.
+                let relabels = sc
                     .get("relabel_configs")
                     .and_then(Node::as_seq)
-                    .unwrap_or(&[])
-                    .iter()
-                    .any(|r| {
-                        r.get("target_label").and_then(Node::as_scalar) == Some("__address__")
-                    });
-                if rewrites_address {
+                    .unwrap_or(&[]);
+                let sets = |label: &str| {
+                    relabels
+                        .iter()
+                        .any(|r| r.get("target_label").and_then(Node::as_scalar) == Some(label))
+                };
+                if sets("__param_target") && sets("__address__") {
                     continue;
                 }
                 for t in sc
