@@ -156,14 +156,9 @@ fn finish(tree: &Tree, profile: &Profile, items: Vec<Diagnostic>) -> Vec<Diagnos
             .help("remove it from the profile, or fix its `paths`"),
         );
     }
-    // One lookup table, not a search of the registry per finding.
-    let severity: std::collections::HashMap<&str, slipway_diagnostics::Severity> = RULES
-        .iter()
-        .map(|r| (r.meta().id, profile.severity(r.meta())))
-        .collect();
     for f in &mut findings {
-        if let Some(s) = severity.get(f.rule_id.as_str()) {
-            f.severity = *s;
+        if let Some(rule) = rules::find(&f.rule_id) {
+            f.severity = profile.severity(rule.meta());
         }
     }
     findings.sort_by(|a, b| {

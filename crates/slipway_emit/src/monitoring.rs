@@ -55,6 +55,13 @@ struct Exporter {
     up_metric: &'static str,
 }
 
+impl Exporter {
+    /// The scrape job: one per resource (`postgres-db`).
+    fn job_name(&self) -> String {
+        format!("{}-{}", self.job, self.resource)
+    }
+}
+
 fn probes(app: &App) -> Vec<Probe> {
     app.services
         .values()
@@ -142,11 +149,7 @@ fn watched_jobs(app: &App) -> Vec<String> {
     if !probes(app).is_empty() {
         jobs.push("blackbox".to_string());
     }
-    jobs.extend(
-        exporters(app)
-            .iter()
-            .map(|e| format!("{}-{}", e.job, e.resource)),
-    );
+    jobs.extend(exporters(app).iter().map(Exporter::job_name));
     jobs
 }
 
@@ -247,8 +250,11 @@ fn cases(app: &App) -> Vec<Case> {
             rule: RESOURCE_DOWN,
             labels: vec![("resource", e.resource.clone())],
             series: format!(
-                "{}{{job=\"{}-{}\",resource=\"{}\",instance=\"{}\"}}",
-                e.up_metric, e.job, e.resource, e.resource, e.target
+                "{}{{job=\"{}\",resource=\"{}\",instance=\"{}\"}}",
+                e.up_metric,
+                e.job_name(),
+                e.resource,
+                e.target
             ),
             firing: "0x10",
             quiet: "1x10",
@@ -257,7 +263,7 @@ fn cases(app: &App) -> Vec<Case> {
     }
     let targets: Vec<(String, String)> = exporters(app)
         .iter()
-        .map(|e| (format!("{}-{}", e.job, e.resource), e.target.clone()))
+        .map(|e| (e.job_name(), e.target.clone()))
         .chain(
             (!probes(app).is_empty())
                 .then(|| ("blackbox".to_string(), "blackbox:9115".to_string())),
@@ -402,7 +408,7 @@ fn prometheus(app: &App) -> Value {
     }
     for e in exporters(app) {
         jobs.push(json!({
-            "job_name": format!("{}-{}", e.job, e.resource),
+            "job_name": e.job_name(),
             "static_configs": [{
                 "targets": [e.target],
                 "labels": { "resource": e.resource },
